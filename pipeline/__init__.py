@@ -1,0 +1,1 @@
+"""contractflow: contracts in, grounded fields checked against business rules, posted once."""

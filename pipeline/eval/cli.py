@@ -1,0 +1,83 @@
+"""`contractflow eval --dataset kleister|cuad DIR`: the real parser, extractor and model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.eval.cuad import Cuad
+from pipeline.eval.dataset import Dataset
+from pipeline.eval.kleister import Kleister
+from pipeline.eval.runner import run_eval
+from pipeline.settings import Settings
+
+DATASETS: dict[str, Dataset] = {"kleister": Kleister(), "cuad": Cuad()}
+
+
+def model_label(settings: Settings, served_as: str) -> str:
+    """The model's identity for the cache: the local server always answers to "local"."""
+    if settings.llm_base_url is not None:
+        return served_as
+    return f"local:{settings.llm_model_path.name if settings.llm_model_path else settings.llm_local_model}"
+
+
+def _table(result: dict[str, object]) -> Table:
+    table = Table(title=f"{result['dataset']}: {result['documents']} documents, model {result['model']}")
+    for column in ("field", "precision", "recall", "F1", "support"):
+        table.add_column(column, justify="left" if column == "field" else "right")
+    fields: dict[str, dict[str, float]] = result["fields"]  # type: ignore[assignment]
+    for name, s in fields.items():
+        table.add_row(name, f"{s['precision']:.3f}", f"{s['recall']:.3f}", f"{s['f1']:.3f}", str(s["support"]))
+    table.add_row("micro", "", "", f"{result['micro_f1']:.3f}", "", style="bold")
+    table.add_row("macro", "", "", f"{result['macro_f1']:.3f}", "", style="bold")
+    return table
+
+
+def eval_command(
+    dataset: Annotated[str, typer.Option("--dataset", help="Label format of DIRECTORY: kleister or cuad")],
+    directory: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="The split's folder")],
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Evaluate at most N documents")] = None,
+    offset: Annotated[int, typer.Option("--offset", min=0, help="Skip the first N documents")] = 0,
+    json_output: Annotated[bool, typer.Option("--json", help="Print only the result as JSON")] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", file_okay=False, help="Write per-document JSON for error analysis")
+    ] = None,
+) -> None:
+    """Score extraction against a labeled split (Kleister-NDA or CUAD); see docs/EVAL.md."""
+    if dataset not in DATASETS:
+        raise typer.BadParameter(f"choose one of {', '.join(DATASETS)}", param_hint="--dataset")
+    # Imported here: the model stack is heavy and only this command needs it.
+    from pipeline.evidence import locate
+    from pipeline.extract import PROMPT_VERSION, extract
+    from pipeline.llm import connect
+    from pipeline.parse import parse_file
+
+    settings = Settings()
+    llm = connect(settings)
+    result = run_eval(
+        DATASETS[dataset],
+        directory,
+        lambda parsed: extract(parsed, llm, max_chars=settings.max_document_chars),
+        model=model_label(settings, llm.model),
+        prompt_version=PROMPT_VERSION,
+        cache_dir=settings.home / "eval-cache",
+        parse=parse_file,
+        locate=locate,
+        limit=limit,
+        offset=offset,
+        out=out,
+    )
+    if json_output:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    console = Console()
+    console.print(_table(result))
+    tokens = f"{result['prompt_tokens']} prompt + {result['completion_tokens']} completion tokens"
+    console.print(f"grounded rate {result['grounded_rate']}, {tokens}, {result['seconds_per_document']} s/doc")
+    for failure in result["failed"]:  # type: ignore[attr-defined]
+        console.print(f"[red]failed[/red] {failure['file']}: {failure['reason']}")

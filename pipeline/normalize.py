@@ -1,0 +1,128 @@
+"""Turn values as written in a contract into typed values; each returns None when it cannot.
+
+Deterministic on purpose: the model copies text, code decides what it means.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from dateutil import parser as dateparser
+
+from pipeline.models import Duration, DurationUnit, Money
+
+_ORDINAL_DAY = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+day\s+of\s+", re.I)
+_ORDINAL_SUFFIX = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b", re.I)
+_SENTINEL = datetime(1, 1, 1)
+
+
+def parse_date(text: str) -> date | None:
+    cleaned = _ORDINAL_SUFFIX.sub(r"\1", _ORDINAL_DAY.sub(r"\1 ", text)).strip(" .,")
+    try:
+        # Two defaults reveal a part the text does not give: it differs between the two parses.
+        first = dateparser.parse(cleaned, default=_SENTINEL, fuzzy=True)
+        second = dateparser.parse(cleaned, default=datetime(2, 2, 2), fuzzy=True)
+    except (ValueError, OverflowError):
+        return None
+    if first != second or not 1900 <= first.year <= 2200:
+        return None
+    return first.date()
+
+
+_NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
+    "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+    "ninety": 90, "hundred": 100, "a": 1, "an": 1,
+}  # fmt: skip
+_UNIT = r"(day|week|month|year)s?"
+_DIGITS_UNIT = re.compile(r"\(?(\d{1,4})\)?\s*(?:-\s*)?(?:calendar\s+|business\s+)?" + _UNIT, re.I)
+_WORDS_UNIT = re.compile(
+    r"\b((?:[a-z]+[\s-]){0,2}?[a-z]+)[\s-]+(?:calendar\s+|business\s+)?" + _UNIT, re.I
+)
+_PERPETUAL = re.compile(r"\b(perpetu|indefinite|in perpetuity|no fixed term)", re.I)
+
+
+def _words_to_int(words: str) -> int | None:
+    total = 0
+    for word in re.split(r"[\s-]+", words.lower()):
+        if word not in _NUMBER_WORDS:
+            total = 0  # words before the number ("an initial") reset the count
+            continue
+        total = total * 100 if word == "hundred" and total else total + _NUMBER_WORDS[word]
+    return total or None
+
+
+def parse_duration(text: str) -> Duration | None:
+    if _PERPETUAL.search(text):
+        return Duration(perpetual=True)
+    unit: DurationUnit
+    if match := _DIGITS_UNIT.search(text):
+        unit = match.group(2).lower()  # type: ignore[assignment]
+        return Duration(amount=int(match.group(1)), unit=unit)
+    if (match := _WORDS_UNIT.search(text)) and (amount := _words_to_int(match.group(1))):
+        unit = match.group(2).lower()  # type: ignore[assignment]
+        return Duration(amount=amount, unit=unit)
+    return None
+
+
+_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "CHF": "CHF"}
+_CURRENCY_WORDS = {"dollar": "USD", "euro": "EUR", "pound": "GBP", "yen": "JPY", "franc": "CHF"}
+_CODE = re.compile(r"\b([A-Z]{3})\b")
+_AMOUNT = re.compile(r"(\d{1,3}(?:[,\s]\d{3})+|\d+)(\.\d+)?\s*(million|thousand|billion|m|k)?\b", re.I)
+_SCALE = {"thousand": 1000, "k": 1000, "million": 10**6, "m": 10**6, "billion": 10**9}
+_PREFIXED_DOLLAR = re.compile(r"\b(US|C|A|CA|AU|NZ|HK|S)\$")
+_DOLLAR_CODES = {"US": "USD", "C": "CAD", "CA": "CAD", "A": "AUD", "AU": "AUD", "NZ": "NZD", "HK": "HKD", "S": "SGD"}
+
+
+def _currency(text: str) -> str | None:
+    if match := _PREFIXED_DOLLAR.search(text):
+        return _DOLLAR_CODES[match.group(1)]
+    if match := _CODE.search(text):
+        return match.group(1)
+    for symbol, code in _SYMBOLS.items():
+        if symbol in text:
+            return code
+    lowered = text.lower()
+    return next((code for word, code in _CURRENCY_WORDS.items() if word in lowered), None)
+
+
+def parse_money(text: str) -> Money | None:
+    match = _AMOUNT.search(text)
+    currency = _currency(text)
+    if match is None or currency is None:
+        return None
+    try:
+        amount = Decimal(re.sub(r"[,\s]", "", match.group(1)) + (match.group(2) or ""))
+    except InvalidOperation:
+        return None
+    if scale := match.group(3):
+        amount *= _SCALE[scale.lower()]
+    return Money(amount=amount.quantize(Decimal("0.01")), currency=currency)
+
+
+def parse_bool(text: str) -> bool | None:
+    lowered = text.strip().lower()
+    if lowered in {"yes", "true", "y"} or lowered.startswith("automatic"):
+        return True
+    if lowered in {"no", "false", "n", "none"} or lowered.startswith("not "):
+        return False
+    return None
+
+
+_LAW_PREFIX = re.compile(
+    r"^(?:the\s+)?(?:laws?\s+of\s+)?(?:the\s+)?(?:state|commonwealth|province|republic|kingdom)\s+of\s+", re.I
+)
+
+
+def parse_jurisdiction(text: str) -> str | None:
+    name = _LAW_PREFIX.sub("", text.strip()).strip(" .,;")
+    name = re.sub(r"^(?:the\s+)?laws?\s+of\s+(?:the\s+)?", "", name, flags=re.I)
+    return name or None
+
+
+def clean_text(text: str) -> str | None:
+    return " ".join(text.split()) or None

@@ -1,0 +1,204 @@
+"""`contractflow run`: register files, queue them, and wait until every document is terminal.
+
+In embedded mode the run starts its own worker process (and the local model server when no LLM
+endpoint is configured) and stops them at the end; with a broker URL, separately started
+`contractflow worker` processes do the work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from pipeline.flow import resume_stage
+from pipeline.ingest import collect, register
+from pipeline.models import Document, Status
+from pipeline.settings import Settings
+from pipeline.store import DocumentRow, ExtractionRow, PostingRow, VerdictRow, session, statuses
+
+POLL_S = 0.2
+
+
+@dataclass
+class Outcome:
+    id: str
+    file: str
+    status: str
+    reason: str | None
+    fields: dict[str, Any] | None
+    violations: list[dict[str, Any]]
+    erp_reference: str | None
+
+
+class RunError(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def llm_endpoint(settings: Settings) -> Iterator[str | None]:
+    """The endpoint the run's own worker uses: the configured one, or a local server for this run."""
+    if settings.llm_base_url is not None:
+        yield settings.llm_base_url
+        return
+    from pipeline.local_llm.server import owned_server
+
+    with owned_server(settings) as base_url:
+        yield base_url
+
+
+class EmbeddedWorker:
+    """A `contractflow worker` child process on the filesystem broker, restarted if it dies."""
+
+    def __init__(self, settings: Settings, llm_base_url: str | None) -> None:
+        self.env = {**os.environ, "CONTRACTFLOW_HOME": str(settings.home.resolve())}
+        if llm_base_url:
+            self.env["CONTRACTFLOW_LLM_BASE_URL"] = llm_base_url
+        self.log_path = settings.home / "logs" / "worker.log"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.restarts = 0
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "pipeline", "worker", "--concurrency", "2"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _resubmit(settings: Settings, ids: list[str]) -> None:
+    from pipeline.tasks import submit  # imports the Celery app for the configured broker
+
+    current = _statuses(settings, ids)
+    for document_id in ids:
+        stage = resume_stage(Status(current[document_id]))
+        if stage is not None:
+            submit(document_id, stage)
+
+
+def _statuses(settings: Settings, ids: list[str]) -> dict[str, str]:
+    with session(settings.resolved_database_url) as db:
+        return statuses(db, ids)
+
+
+def _check_workers(settings: Settings, patience_s: float = 20.0) -> None:
+    """Workers may still be starting: ask for a while before giving up."""
+    from pipeline.celery_app import app
+
+    deadline = time.monotonic() + patience_s
+    while not app.control.ping(timeout=1.0):
+        if time.monotonic() > deadline:
+            raise RunError(
+                f"no contractflow worker answers on {settings.broker_url}: start one with `contractflow worker`"
+            )
+
+
+def wait_for(
+    settings: Settings,
+    ids: list[str],
+    on_progress: Callable[[int], None],
+    worker: EmbeddedWorker | None,
+) -> None:
+    deadline = time.monotonic() + settings.run_timeout_s
+    while True:
+        current = _statuses(settings, ids)
+        done = sum(Status(s).terminal for s in current.values())
+        on_progress(done)
+        if done == len(ids):
+            return
+        if time.monotonic() > deadline:
+            raise RunError(f"{len(ids) - done} documents not finished after {settings.run_timeout_s:.0f} s")
+        if worker is not None and not worker.alive():
+            # A killed worker loses the filesystem broker's in-flight message: requeue from the store.
+            worker.restarts += 1
+            if worker.restarts > 3:
+                raise RunError(f"the worker keeps dying; see {worker.log_path}")
+            worker.start()
+            _resubmit(settings, ids)
+        time.sleep(POLL_S)
+
+
+def outcomes(settings: Settings, ids: list[str]) -> list[Outcome]:
+    with session(settings.resolved_database_url) as db:
+        rows = {row.id: row for row in db.scalars(select(DocumentRow).where(DocumentRow.id.in_(ids)))}
+        result = []
+        for document_id in ids:
+            row = rows[document_id]
+            extraction = db.get(ExtractionRow, document_id)
+            verdict = db.get(VerdictRow, document_id)
+            posting = db.get(PostingRow, document_id)
+            fields = extraction.payload["fields"] if extraction else None
+            result.append(
+                Outcome(
+                    id=document_id,
+                    file=row.filename,
+                    status=row.status,
+                    reason=row.reason,
+                    fields=_plain(fields),
+                    violations=verdict.payload["violations"] if verdict else [],
+                    erp_reference=posting.reference if posting else None,
+                )
+            )
+        return result
+
+
+def _plain(fields: dict[str, Any] | None) -> dict[str, Any] | None:
+    from pipeline.models import ContractFields
+
+    return None if fields is None else ContractFields.model_validate(fields).plain()
+
+
+def run(
+    paths: list[Path],
+    settings: Settings,
+    on_registered: Callable[[list[Document], list[Path]], None],
+    on_progress: Callable[[int], None],
+) -> list[Outcome]:
+    files, skipped = collect(paths)
+    missing = [p for p in files if not p.exists()]
+    if missing:
+        raise RunError(f"no such file: {', '.join(map(str, missing))}")
+    documents = list({doc.id: doc for doc, _ in (register(f, settings) for f in files)}.values())
+    on_registered(documents, skipped)
+    ids = [doc.id for doc in documents]
+    pending = [i for i, s in _statuses(settings, ids).items() if not Status(s).terminal]
+    if not pending:
+        return outcomes(settings, ids)
+    if not settings.embedded_broker:
+        _check_workers(settings)
+        _resubmit(settings, pending)
+        wait_for(settings, ids, on_progress, None)
+        return outcomes(settings, ids)
+    with llm_endpoint(settings) as base_url:
+        worker = EmbeddedWorker(settings, base_url)
+        worker.start()
+        try:
+            _resubmit(settings, pending)
+            wait_for(settings, ids, on_progress, worker)
+        finally:
+            worker.stop()
+    return outcomes(settings, ids)

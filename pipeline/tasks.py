@@ -1,0 +1,65 @@
+"""Thin Celery wrappers: each runs one step and sends the document on to the next stage's queue."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from celery import Task
+
+from pipeline.celery_app import QUEUES, app
+from pipeline.flow import TRANSIENT_ERRORS, Context, fail, run_step
+from pipeline.settings import get_settings
+
+
+@lru_cache(maxsize=1)
+def context() -> Context:
+    return Context(get_settings())
+
+
+class StageTask(Task):  # type: ignore[misc]
+    acks_late = True
+    reject_on_worker_lost = True
+    autoretry_for = TRANSIENT_ERRORS
+    retry_backoff = get_settings().task_backoff_s
+    retry_backoff_max = get_settings().task_backoff_max_s
+    retry_jitter = True
+    max_retries = get_settings().task_max_retries
+
+    def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        # Only transient errors reach here, once their retries are spent: the document must still end.
+        document_id = args[0]
+        fail(context(), document_id, self.name.split(".")[-1], f"gave up after {self.max_retries} retries: {exc}")
+
+
+def _advance(stage: str, document_id: str) -> None:
+    next_stage = run_step(context(), stage, document_id)
+    if next_stage is not None:
+        TASKS[next_stage].apply_async((document_id,), queue=QUEUES[next_stage])
+
+
+@app.task(base=StageTask, name="contractflow.parse")
+def parse(document_id: str) -> None:
+    _advance("parse", document_id)
+
+
+@app.task(base=StageTask, name="contractflow.extract")
+def extract(document_id: str) -> None:
+    _advance("extract", document_id)
+
+
+@app.task(base=StageTask, name="contractflow.validate")
+def validate(document_id: str) -> None:
+    _advance("validate", document_id)
+
+
+@app.task(base=StageTask, name="contractflow.post")
+def post(document_id: str) -> None:
+    _advance("post", document_id)
+
+
+TASKS = {"parse": parse, "extract": extract, "validate": validate, "post": post}
+
+
+def submit(document_id: str, stage: str = "parse") -> None:
+    TASKS[stage].apply_async((document_id,), queue=QUEUES[stage])

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from pipeline.models import ContractFields, Duration, FieldValue, Money, Party
+from pipeline.rules import RuleFileError, RuleSet, evaluate, load_rules
+
+RULES = load_rules(Path(__file__).resolve().parent.parent / "rules")
+
+
+def fields(**overrides: object) -> ContractFields:
+    base: dict[str, object] = {
+        "parties": [FieldValue[Party](value=Party(name="Acme Inc.")), FieldValue[Party](value=Party(name="Globex LLC"))],
+        "effective_date": FieldValue[date](value=date(2025, 1, 1)),
+        "expiration_date": FieldValue[date](value=date(2026, 1, 1)),
+        "governing_law": FieldValue[str](value="New York"),
+        "total_value": FieldValue[Money](value=Money(amount=Decimal("1000"), currency="USD")),
+        "payment_terms": FieldValue[str](value="Net 30"),
+    }
+    base.update(overrides)
+    return ContractFields.model_validate(base)
+
+
+def rule_ids(contract: ContractFields, rules: RuleSet = RULES) -> set[str]:
+    return {v.rule_id for v in evaluate(contract, rules)}
+
+
+def test_clean_contract_passes_every_rule() -> None:
+    assert rule_ids(fields()) == set()
+    assert len(RULES.rules) >= 5 and len(RULES.version) == 12
+
+
+@pytest.mark.parametrize(
+    ("overrides", "rule"),
+    [
+        ({"parties": [FieldValue[Party](value=Party(name="Acme"))]}, "parties-min-two"),
+        ({"effective_date": None}, "effective-date-required"),
+        ({"expiration_date": FieldValue[date](value=date(2024, 1, 1))}, "expiration-after-effective"),
+        ({"total_value": FieldValue[Money](value=Money(amount=Decimal(1), currency="XYZ"))}, "currency-iso4217"),
+        ({"governing_law": FieldValue[str](value="Cayman Islands")}, "governing-law-allowed"),
+        ({"total_value": None}, "value-with-payment-terms"),
+        ({"total_value": FieldValue[Money](value=Money(amount=Decimal(2_000_000), currency="USD"))}, "value-over-approval-limit"),
+        (
+            {
+                "renewal_term": FieldValue[Duration](value=Duration(amount=1, unit="month")),
+                "notice_period_to_terminate_renewal": FieldValue[Duration](value=Duration(amount=60, unit="day")),
+            },
+            "notice-shorter-than-renewal",
+        ),
+    ],
+)
+def test_each_rule_fires_on_its_case(overrides: dict[str, object], rule: str) -> None:
+    assert rule_ids(fields(**overrides)) == {rule}
+
+
+def test_place_with_country_suffix_is_allowed() -> None:
+    assert rule_ids(fields(governing_law=FieldValue[str](value="Ontario, Canada"))) == set()
+
+
+def test_severity_is_data() -> None:
+    violations = evaluate(fields(total_value=FieldValue[Money](value=Money(amount=Decimal(5e6), currency="USD"))), RULES)
+    assert [v.severity for v in violations] == ["warning"]
+
+
+def test_unknown_check_is_refused_with_file_and_rule(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text("rules:\n  - id: typo\n    check: requierd\n    field: title\n")
+    with pytest.raises(RuleFileError, match=r"bad.yaml: rule 'typo' has unknown check 'requierd'"):
+        load_rules(tmp_path)
+
+
+def test_version_changes_with_a_list_file(tmp_path: Path) -> None:
+    source = Path(__file__).resolve().parent.parent / "rules"
+    for path in source.iterdir():
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    before = load_rules(tmp_path).version
+    with (tmp_path / "jurisdictions.csv").open("a") as handle:
+        handle.write("Cayman Islands,country\n")
+    after = load_rules(tmp_path)
+    assert after.version != before
+    assert rule_ids(fields(governing_law=FieldValue[str](value="Cayman Islands")), after) == set()
