@@ -79,7 +79,8 @@ def worker(
     loglevel: Annotated[str, typer.Option()] = "INFO",
 ) -> None:
     """Run a Celery worker for some or all stage queues."""
-    from pipeline.celery_app import QUEUES, app as celery
+    from pipeline.celery_app import QUEUES
+    from pipeline.celery_app import app as celery
 
     names = [QUEUES[s.strip()] for s in queues.split(",")] if queues else list(QUEUES.values())
     celery.worker_main(["worker", "-Q", ",".join(names), "-c", str(concurrency), "--loglevel", loglevel])
@@ -104,14 +105,22 @@ def status(document_id: Annotated[str | None, typer.Argument(help="A document id
             console.print(f"[red]{len(matches)} documents match {document_id!r}[/red]")
             raise typer.Exit(1)
         row = matches[0]
-        out.print(f"[bold]{row.filename}[/bold]  {row.id}\nstatus: {row.status}" + (f"  ({row.reason})" if row.reason else ""))
+        out.print(
+            f"[bold]{row.filename}[/bold]  {row.id}\nstatus: {row.status}" + (f"  ({row.reason})" if row.reason else "")
+        )
         runs = Table("stage", "status", "started", "finished", "error")
         for stage_run in db.scalars(select(StageRun).where(StageRun.document_id == row.id).order_by(StageRun.id)):
             runs.add_row(
-                stage_run.stage, stage_run.status, str(stage_run.started_at), str(stage_run.finished_at), stage_run.error or ""
+                stage_run.stage,
+                stage_run.status,
+                str(stage_run.started_at),
+                str(stage_run.finished_at),
+                stage_run.error or "",
             )
         out.print(runs)
-        extraction, verdict, posting = (db.get(t, row.id) for t in (ExtractionRow, VerdictRow, PostingRow))
+        extraction = db.get(ExtractionRow, row.id)
+        verdict = db.get(VerdictRow, row.id)
+        posting = db.get(PostingRow, row.id)
         if extraction:
             out.print_json(json.dumps(extraction.payload["fields"], default=str))
             out.print(f"tokens: {extraction.prompt_tokens} prompt, {extraction.completion_tokens} completion")

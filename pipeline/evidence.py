@@ -7,7 +7,9 @@ import re
 
 from pipeline.models import Evidence, ParsedDocument
 
-_FOLD = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-", "\u00a0": " "})
+_FOLD = str.maketrans(
+    {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-", "\u00a0": " "}
+)
 _HYPHEN_BREAK = re.compile(r"[-\u00ad]\s*\n\s*")
 
 

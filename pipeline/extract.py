@@ -149,7 +149,7 @@ def extract(
     return Extraction(
         document_id=parsed.document_id,
         fields=fields,
-        model=llm.model,
+        model=llm.name,
         prompt_version=PROMPT_VERSION,
         usage=usage,
         attempts=2 if objections else 1,

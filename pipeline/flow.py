@@ -9,8 +9,8 @@ task or a rerun does no work twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -159,7 +159,12 @@ def _post(ctx: Context, db: Session, row: DocumentRow) -> Next:
     return None
 
 
-STEPS: dict[str, Callable[[Context, Session, DocumentRow], Next]] = {"parse": _parse, "extract": _extract, "validate": _validate, "post": _post}
+STEPS: dict[str, Callable[[Context, Session, DocumentRow], Next]] = {
+    "parse": _parse,
+    "extract": _extract,
+    "validate": _validate,
+    "post": _post,
+}
 
 
 def _review_payload(db: Session, document_id: str) -> dict[str, Any]:
@@ -197,13 +202,17 @@ def run_step(ctx: Context, stage: str, document_id: str) -> str | None:
         return outcome
     except TRANSIENT_ERRORS as exc:
         ctx.forget_llm()
-        _end(ctx, document_id, stage, started, "retry", f"{type(exc).__name__}: {exc}")
+        with ctx.db() as db:
+            _close(db, document_id, stage, started, "retry", f"{type(exc).__name__}: {exc}")
         raise
-    except ParseError as exc:
-        _end(ctx, document_id, stage, started, "failed", f"cannot parse: {exc}", Status.FAILED)
     except Exception as exc:
-        log.error("document %s: %s failed\n%s", document_id, stage, traceback.format_exc())
-        _end(ctx, document_id, stage, started, "failed", f"{stage} failed: {type(exc).__name__}: {exc}", Status.FAILED)
+        if isinstance(exc, ParseError):
+            reason = f"cannot parse: {exc}"
+        else:
+            log.error("document %s: %s failed\n%s", document_id, stage, traceback.format_exc())
+            reason = f"{stage} failed: {type(exc).__name__}: {exc}"
+        with ctx.db() as db:  # the step's own transaction was rolled back
+            _close(db, document_id, stage, started, "failed", reason, Status.FAILED)
     return None
 
 
@@ -217,7 +226,11 @@ def _close(
     status: Status | None = None,
 ) -> None:
     """Record a step that did not succeed; with a status, the document ends there with the reason."""
-    db.add(StageRun(document_id=document_id, stage=stage, started_at=started, finished_at=now(), status=outcome, error=reason))
+    db.add(
+        StageRun(
+            document_id=document_id, stage=stage, started_at=started, finished_at=now(), status=outcome, error=reason
+        )
+    )
     if status is None:
         return
     set_status(db, document_id, status, reason)
@@ -225,15 +238,10 @@ def _close(
         db.add(ReviewItem(document_id=document_id, reason=reason, payload=_review_payload(db, document_id)))
 
 
-def _end(ctx: Context, document_id: str, stage: str, started: datetime, outcome: str, reason: str, status: Status | None = None) -> None:
-    """`_close` in a transaction of its own, after the step's own one was rolled back."""
-    with ctx.db() as db:
-        _close(db, document_id, stage, started, outcome, reason, status)
-
-
 def fail(ctx: Context, document_id: str, stage: str, reason: str) -> None:
     """End a document `failed` from outside a step (e.g. its task ran out of retries)."""
-    _end(ctx, document_id, stage, now(), "failed", reason, Status.FAILED)
+    with ctx.db() as db:
+        _close(db, document_id, stage, now(), "failed", reason, Status.FAILED)
 
 
 def run_inline(ctx: Context, document_id: str, stage: str = "parse") -> None:

@@ -55,7 +55,8 @@ def _usage_of(raw: Any) -> Usage:
 @dataclass
 class LLM:
     client: instructor.Instructor
-    model: str
+    model: str  # as the endpoint knows it
+    name: str  # as results record it: the local server answers to "local" whatever it loaded
     max_retries: int
     max_tokens: int
 
@@ -84,11 +85,13 @@ class LLM:
 
 
 def connect(settings: Settings) -> LLM:
-    base_url = settings.llm_base_url
+    base_url, name = settings.llm_base_url, settings.llm_model
     if base_url is None:
-        from pipeline.local_llm.server import endpoint  # the local server is optional equipment
+        # Imported here: the local model is optional equipment, unused with a hosted endpoint.
+        from pipeline.local_llm.provision import resolve
+        from pipeline.local_llm.server import endpoint
 
-        base_url = endpoint(settings)
+        base_url, name = endpoint(settings), f"local:{resolve(settings).name}"
     client = openai.OpenAI(
         base_url=base_url,
         api_key=settings.llm_api_key,
@@ -98,6 +101,7 @@ def connect(settings: Settings) -> LLM:
     return LLM(
         client=instructor.from_openai(client, mode=instructor.Mode.TOOLS),
         model=settings.llm_model,
+        name=name,
         max_retries=settings.llm_max_retries,
         max_tokens=settings.llm_max_tokens,
     )

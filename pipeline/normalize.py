@@ -40,9 +40,7 @@ _NUMBER_WORDS = {
 }  # fmt: skip
 _UNIT = r"(day|week|month|year)s?"
 _DIGITS_UNIT = re.compile(r"\(?(\d{1,4})\)?\s*(?:-\s*)?(?:calendar\s+|business\s+)?" + _UNIT, re.I)
-_WORDS_UNIT = re.compile(
-    r"\b((?:[a-z]+[\s-]){0,2}?[a-z]+)[\s-]+(?:calendar\s+|business\s+)?" + _UNIT, re.I
-)
+_WORDS_UNIT = re.compile(r"\b((?:[a-z]+[\s-]){0,2}?[a-z]+)[\s-]+(?:calendar\s+|business\s+)?" + _UNIT, re.I)
 _PERPETUAL = re.compile(r"\b(perpetu|indefinite|in perpetuity|no fixed term)", re.I)
 
 

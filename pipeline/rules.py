@@ -7,9 +7,10 @@ The rule set's version is a hash of every file it reads, recorded with each verd
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -26,7 +27,7 @@ class Rule:
     field: str
     severity: Literal["error", "warning"]
     description: str = ""
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)

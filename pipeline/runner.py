@@ -44,24 +44,31 @@ class RunError(Exception):
 
 
 @contextlib.contextmanager
-def llm_endpoint(settings: Settings) -> Iterator[str | None]:
-    """The endpoint the run's own worker uses: the configured one, or a local server for this run."""
+def local_model(settings: Settings) -> Iterator[None]:
+    """Without a configured endpoint, the machine's local model server, up for this run.
+
+    Started here so a missing model fails before any document is queued; the worker finds the same
+    server through its state file, and restarts it if it crashes.
+    """
     if settings.llm_base_url is not None:
-        yield settings.llm_base_url
+        yield
         return
+    from pipeline.local_llm.catalogue import LocalModelError
     from pipeline.local_llm.server import owned_server
 
-    with owned_server(settings) as base_url:
-        yield base_url
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(owned_server(settings))
+        except LocalModelError as exc:
+            raise RunError(str(exc)) from exc
+        yield
 
 
 class EmbeddedWorker:
     """A `contractflow worker` child process on the filesystem broker, restarted if it dies."""
 
-    def __init__(self, settings: Settings, llm_base_url: str | None) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.env = {**os.environ, "CONTRACTFLOW_HOME": str(settings.home.resolve())}
-        if llm_base_url:
-            self.env["CONTRACTFLOW_LLM_BASE_URL"] = llm_base_url
         self.log_path = settings.home / "logs" / "worker.log"
         self.process: subprocess.Popen[bytes] | None = None
         self.restarts = 0
@@ -193,8 +200,8 @@ def run(
         _resubmit(settings, pending)
         wait_for(settings, ids, on_progress, None)
         return outcomes(settings, ids)
-    with llm_endpoint(settings) as base_url:
-        worker = EmbeddedWorker(settings, base_url)
+    with local_model(settings):
+        worker = EmbeddedWorker(settings)
         worker.start()
         try:
             _resubmit(settings, pending)

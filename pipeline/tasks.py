@@ -8,7 +8,7 @@ from typing import Any
 from celery import Task
 
 from pipeline.celery_app import QUEUES, app
-from pipeline.flow import TRANSIENT_ERRORS, Context, fail, run_step
+from pipeline.flow import STAGES, TRANSIENT_ERRORS, Context, fail, run_step
 from pipeline.settings import get_settings
 
 
@@ -17,7 +17,7 @@ def context() -> Context:
     return Context(get_settings())
 
 
-class StageTask(Task):  # type: ignore[misc]
+class StageTask(Task):
     acks_late = True
     reject_on_worker_lost = True
     autoretry_for = TRANSIENT_ERRORS
@@ -38,27 +38,15 @@ def _advance(stage: str, document_id: str) -> None:
         TASKS[next_stage].apply_async((document_id,), queue=QUEUES[next_stage])
 
 
-@app.task(base=StageTask, name="contractflow.parse")
-def parse(document_id: str) -> None:
-    _advance("parse", document_id)
+def _stage_task(stage: str) -> Task:
+    @app.task(base=StageTask, name=f"contractflow.{stage}")
+    def run(document_id: str) -> None:
+        _advance(stage, document_id)
+
+    return run
 
 
-@app.task(base=StageTask, name="contractflow.extract")
-def extract(document_id: str) -> None:
-    _advance("extract", document_id)
-
-
-@app.task(base=StageTask, name="contractflow.validate")
-def validate(document_id: str) -> None:
-    _advance("validate", document_id)
-
-
-@app.task(base=StageTask, name="contractflow.post")
-def post(document_id: str) -> None:
-    _advance("post", document_id)
-
-
-TASKS = {"parse": parse, "extract": extract, "validate": validate, "post": post}
+TASKS: dict[str, Task] = {stage: _stage_task(stage) for stage in STAGES}
 
 
 def submit(document_id: str, stage: str = "parse") -> None:

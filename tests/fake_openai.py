@@ -24,25 +24,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import docx
-import pypdfium2
 import pytest
 
-DRAFT_KEYS = (
-    "title",
-    "contract_type",
-    "parties",
-    "agreement_date",
-    "effective_date",
-    "expiration_date",
-    "term",
-    "renewal_term",
-    "notice_period_to_terminate_renewal",
-    "auto_renewal",
-    "governing_law",
-    "total_value",
-    "payment_terms",
-)
+from pipeline.extract import ContractDraft
+from pipeline.parse import parse_file
+
+# The LLM-facing draft the pipeline asks for; answers must use exactly its keys.
+DRAFT_KEYS = tuple(ContractDraft.model_fields)
 
 
 @dataclass(frozen=True)
@@ -76,8 +64,12 @@ class Reply:
         headers: dict[str, str] | None = None,
         delay: float = 0.0,
     ) -> Reply:
-        default_type = {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error",
-                        429: "rate_limit_exceeded"}.get(status, "server_error")
+        default_type = {
+            400: "invalid_request_error",
+            401: "authentication_error",
+            404: "not_found_error",
+            429: "rate_limit_exceeded",
+        }.get(status, "server_error")
         return cls(
             status=status,
             error_message=message or f"Fake server error {status}",
@@ -176,8 +168,9 @@ class FakeOpenAI:
         server.daemon_threads = True
         server.block_on_close = False  # never wait on a handler stuck writing to a gone client
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fake-openai", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-openai", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -214,8 +207,11 @@ class FakeOpenAI:
             else:
                 message["content"] = None
                 message["tool_calls"] = [
-                    {"id": f"call_fake_{number}", "type": "function",
-                     "function": {"name": name, "arguments": arguments}}
+                    {
+                        "id": f"call_fake_{number}",
+                        "type": "function",
+                        "function": {"name": name, "arguments": arguments},
+                    }
                 ]
                 finish = reply.finish_reason or "tool_calls"
             completion_chars = len(arguments)
@@ -265,8 +261,13 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             if self.path.rstrip("/") == "/v1/models":
-                self._send(200, {"object": "list", "data": [
-                    {"id": fake.model, "object": "model", "created": 1_735_689_600, "owned_by": "fake"}]})
+                self._send(
+                    200,
+                    {
+                        "object": "list",
+                        "data": [{"id": fake.model, "object": "model", "created": 1_735_689_600, "owned_by": "fake"}],
+                    },
+                )
             else:
                 self._send(404, _error_body(f"Unknown path {self.path}", "not_found_error"))
 
@@ -314,18 +315,8 @@ def fake_openai() -> Iterator[FakeOpenAI]:
 
 
 def sample_pages(path: Path) -> list[str]:
-    """Page texts as the pipeline's parsers see them: pypdfium2 per PDF page, DOCX paragraphs as one
-    page, a text file as one page."""
-    suffix = path.suffix.lower()
-    if suffix == ".pdf":
-        pdf = pypdfium2.PdfDocument(path)
-        try:
-            return [pdf[i].get_textpage().get_text_bounded() for i in range(len(pdf))]
-        finally:
-            pdf.close()
-    if suffix == ".docx":
-        return ["\n".join(p.text for p in docx.Document(str(path)).paragraphs)]
-    return [path.read_text(encoding="utf-8")]
+    """Page texts exactly as the pipeline's parse stage sees them."""
+    return [page.text for page in parse_file(path).pages]
 
 
 def sample_documents(sample_dir: Path) -> dict[str, Path]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import typer
+from fake_openai import FakeOpenAI, Reply
 from test_eval_loaders import cuad_split, kleister_split, write_pdf
 from typer.testing import CliRunner
 
@@ -120,21 +121,28 @@ def test_cuad_end_to_end(tmp_path: Path) -> None:
 
 
 def test_cli_json_is_the_only_stdout(split: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import pipeline.extract
-    import pipeline.llm
+    """The command as users run it: real parser, real openai + instructor against the scripted server."""
     from pipeline.eval.cli import eval_command
 
-    class FakeLLM:
-        model = "fake"
-
-    monkeypatch.setenv("CONTRACTFLOW_HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(pipeline.llm, "connect", lambda settings: FakeLLM())
-    monkeypatch.setattr(pipeline.extract, "extract", lambda parsed, llm, max_chars: read_fields(parsed))
-    app = typer.Typer()
-    app.command()(eval_command)
-    outcome = CliRunner().invoke(app, ["--dataset", "kleister", str(split), "--limit", "2", "--json"])
-    assert outcome.exit_code == 0, outcome.output
-    result = json.loads(outcome.stdout)
-    assert result["documents"] == 2 and result["model"] == "local:qwen2.5-coder-1.5b"
+    answer = {
+        "parties": [
+            {"name": "Acme, Inc", "role": "Party", "page": 1, "quote": "between Acme, Inc and Bolt LLC"},
+            {"name": "Bolt LLC", "role": "Party", "page": 1, "quote": "between Acme, Inc and Bolt LLC"},
+        ],
+        "effective_date": {"value": "January 5, 2021", "page": 1, "quote": "Dated as of January 5, 2021"},
+        "governing_law": {"value": "Delaware", "page": 2, "quote": "laws of the State of Delaware"},
+    }
+    with FakeOpenAI(lambda request: Reply.tool(answer)) as server:
+        monkeypatch.setenv("CONTRACTFLOW_HOME", str(tmp_path / "home"))
+        monkeypatch.setenv("CONTRACTFLOW_LLM_BASE_URL", server.base_url)
+        monkeypatch.setenv("CONTRACTFLOW_LLM_MODEL", "scripted")
+        app = typer.Typer()
+        app.command()(eval_command)
+        outcome = CliRunner().invoke(app, ["--dataset", "kleister", str(split), "--limit", "2", "--json"])
+        assert outcome.exit_code == 0, outcome.output
+        result = json.loads(outcome.stdout)
+        assert len(server.requests) >= 2  # one per document, plus a re-ask where a quote is not found
+    assert result["documents"] == 2 and result["model"] == "scripted"
+    assert 0 < result["grounded_rate"] <= 1.0 and result["prompt_tokens"] > 0
     assert (tmp_path / "home" / "eval-cache").is_dir()
     assert CliRunner().invoke(app, ["--dataset", "nope", str(split)]).exit_code != 0

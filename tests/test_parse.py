@@ -42,7 +42,7 @@ def test_docx_paragraphs_and_tables() -> None:
 
 
 def test_text_form_feed_splits_pages() -> None:
-    parsed = parse_bytes("page one\r\nline\fpage two".encode(), "c.txt")
+    parsed = parse_bytes(b"page one\r\nline\fpage two", "c.txt")
     assert [p.text for p in parsed.pages] == ["page one\nline", "page two"]
 
 

@@ -14,7 +14,10 @@ RULES = load_rules(Path(__file__).resolve().parent.parent / "rules")
 
 def fields(**overrides: object) -> ContractFields:
     base: dict[str, object] = {
-        "parties": [FieldValue[Party](value=Party(name="Acme Inc.")), FieldValue[Party](value=Party(name="Globex LLC"))],
+        "parties": [
+            FieldValue[Party](value=Party(name="Acme Inc.")),
+            FieldValue[Party](value=Party(name="Globex LLC")),
+        ],
         "effective_date": FieldValue[date](value=date(2025, 1, 1)),
         "expiration_date": FieldValue[date](value=date(2026, 1, 1)),
         "governing_law": FieldValue[str](value="New York"),
@@ -43,7 +46,10 @@ def test_clean_contract_passes_every_rule() -> None:
         ({"total_value": FieldValue[Money](value=Money(amount=Decimal(1), currency="XYZ"))}, "currency-iso4217"),
         ({"governing_law": FieldValue[str](value="Cayman Islands")}, "governing-law-allowed"),
         ({"total_value": None}, "value-with-payment-terms"),
-        ({"total_value": FieldValue[Money](value=Money(amount=Decimal(2_000_000), currency="USD"))}, "value-over-approval-limit"),
+        (
+            {"total_value": FieldValue[Money](value=Money(amount=Decimal(2_000_000), currency="USD"))},
+            "value-over-approval-limit",
+        ),
         (
             {
                 "renewal_term": FieldValue[Duration](value=Duration(amount=1, unit="month")),
@@ -62,7 +68,9 @@ def test_place_with_country_suffix_is_allowed() -> None:
 
 
 def test_severity_is_data() -> None:
-    violations = evaluate(fields(total_value=FieldValue[Money](value=Money(amount=Decimal(5e6), currency="USD"))), RULES)
+    violations = evaluate(
+        fields(total_value=FieldValue[Money](value=Money(amount=Decimal("5e6"), currency="USD"))), RULES
+    )
     assert [v.severity for v in violations] == ["warning"]
 
 

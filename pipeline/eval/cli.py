@@ -19,13 +19,6 @@ from pipeline.settings import Settings
 DATASETS: dict[str, Dataset] = {"kleister": Kleister(), "cuad": Cuad()}
 
 
-def model_label(settings: Settings, served_as: str) -> str:
-    """The model's identity for the cache: the local server always answers to "local"."""
-    if settings.llm_base_url is not None:
-        return served_as
-    return f"local:{settings.llm_model_path.name if settings.llm_model_path else settings.llm_local_model}"
-
-
 def _table(result: dict[str, object]) -> Table:
     table = Table(title=f"{result['dataset']}: {result['documents']} documents, model {result['model']}")
     for column in ("field", "precision", "recall", "F1", "support"):
@@ -63,7 +56,7 @@ def eval_command(
         DATASETS[dataset],
         directory,
         lambda parsed: extract(parsed, llm, max_chars=settings.max_document_chars),
-        model=model_label(settings, llm.model),
+        model=llm.name,
         prompt_version=PROMPT_VERSION,
         cache_dir=settings.home / "eval-cache",
         parse=parse_file,
