@@ -14,7 +14,7 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml scripts/build_llama.sh | $(BIN)/python
 	bash scripts/build_llama.sh $(VENV)
-	$(BIN)/python -m pip install -q -e '.[dev,local]' --find-links $(CONTRACTFLOW_WHEEL_CACHE)
+	$(BIN)/python -m pip install -q -e '.[dev,local,erp]' --find-links $(CONTRACTFLOW_WHEEL_CACHE)
 	touch $@
 
 setup: $(VENV)/.installed

@@ -12,6 +12,8 @@ from the server's own `llama_perf_context_print: eval time` line.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import re
 import subprocess
 import tempfile
@@ -38,7 +40,7 @@ CLAUSES = [
 ]
 SYSTEM = "You extract fields from contracts. Answer only from the text; never invent values.\n" + "\n".join(
     f"Rule {i}: report {clause}. If absent, return null for it and do not guess."
-    for i, clause in enumerate(CLAUSES * 6)
+    for i, clause in enumerate(CLAUSES * 3)
 )
 
 
@@ -59,7 +61,10 @@ class Result:
     gen_tps: float
     first_s: float
     second_s: float
+    second_evaluated: int
     interleaved_s: float
+    interleaved_evaluated: int
+    others_cpu: float
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
@@ -90,11 +95,36 @@ def _last_eval_tps(log: Path) -> float:
     return float(lines[-1])
 
 
+def _last_prompt_evaluated(log: Path) -> int:
+    """Prompt tokens the server actually computed for the last request (the rest came from cache)."""
+    return int(re.findall(r"prompt eval time =.*?/\s*(\d+) tokens", log.read_text(errors="replace"))[-1])
+
+
+def _busy_ticks(pid: int) -> tuple[int, int]:
+    """(all CPUs' non-idle ticks, the server's ticks): the difference is what others took."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    total = sum(fields) - fields[3] - fields[4]  # minus idle and iowait
+    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return total, int(stat[11]) + int(stat[12])  # utime + stime
+
+
+def _other_model_processes() -> list[str]:
+    """Other llama servers on this machine: they take the cores and skew every number."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):
+            if b"llama_cpp" in cmdline.read_bytes():
+                found.append(cmdline.parent.name)
+    return found
+
+
 def bench(name: str, cache: bool) -> Result:
     model = fetch(CATALOGUE[name])
     port = _free_port()
     url = f"http://127.0.0.1:{port}/v1"
     cmd = server_command(Settings(), model, port) + (["--cache", "true"] if cache else [])
+    if others := _other_model_processes():
+        print(f"WARNING: other llama_cpp processes running (pids {', '.join(others)}): numbers are skewed")
     print("$", " ".join(cmd), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "server.log"
@@ -105,20 +135,29 @@ def bench(name: str, cache: bool) -> Result:
             _wait_healthy(url, proc)
             load_s = time.perf_counter() - started
             client = openai.OpenAI(base_url=url, api_key="not-needed", timeout=600)
+            ticks0, run0 = _busy_ticks(proc.pid), time.perf_counter()
             _ask(client, "Be brief.", "Say hi.", 4)  # warm-up
             fresh = f"[{uuid.uuid4()}] " + SYSTEM  # a unique first token: nothing to reuse
             wall, prompt_tokens, _ = _ask(client, fresh, _document("P"), 1)
-            _, _, gen_tokens = _ask(client, "Be brief.", "Write the numbers 1 to 300, comma separated.", 128)
-            gen_tps = _last_eval_tps(log)
+            # A raw completion that keeps counting: always the full 128 tokens, unlike a chat answer.
+            gen = client.completions.create(model="local", prompt="1, 2, 3, 4, 5, 6, 7, 8,", max_tokens=128,
+                                            temperature=0)
+            assert gen.usage is not None
+            gen_tokens, gen_tps = gen.usage.completion_tokens, _last_eval_tps(log)
             first_s = _ask(client, SYSTEM, _document("A"), 1)[0]
             second_s = _ask(client, SYSTEM, _document("B"), 1)[0]
+            second_evaluated = _last_prompt_evaluated(log)
             _ask(client, f"[{uuid.uuid4()}] Other instructions.", _document("C"), 1)
             interleaved_s = _ask(client, SYSTEM, _document("D"), 1)[0]
+            interleaved_evaluated = _last_prompt_evaluated(log)
+            (total1, server1), hz = _busy_ticks(proc.pid), os.sysconf("SC_CLK_TCK")
+            others_s = (total1 - ticks0[0] - (server1 - ticks0[1])) / hz
+            others_cpu = 100 * others_s / ((time.perf_counter() - run0) * (os.cpu_count() or 1))
         finally:
             proc.terminate()
             proc.wait(30)
     return Result(name, cache, load_s, prompt_tokens, prompt_tokens / wall, gen_tokens, gen_tps,
-                  first_s, second_s, interleaved_s)
+                  first_s, second_s, second_evaluated, interleaved_s, interleaved_evaluated, others_cpu)
 
 
 def main() -> None:
@@ -128,13 +167,14 @@ def main() -> None:
     args = parser.parse_args()
     results = [bench(m, c) for m in args.model or sorted(CATALOGUE) for c in ([False, True] if args.cache
                                                                               else [False])]
-    print("\n| model | --cache | load s | prefill tok/s | gen tok/s | same system prompt: 1st / 2nd s "
-          "| after an interleaved prompt s |")
-    print("|---|---|---|---|---|---|---|")
+    print("\n| model | --cache | load s | prefill tok/s | gen tok/s | same system prompt: 1st / 2nd request "
+          "| same system prompt after an unrelated request | CPU taken by others |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in results:
         print(f"| {r.model} | {'true' if r.cache else 'false'} | {r.load_s:.1f} | {r.prefill_tps:.0f} "
               f"({r.prefill_tokens} tok) | {r.gen_tps:.1f} ({r.gen_tokens} tok) | "
-              f"{r.first_s:.2f} / {r.second_s:.2f} | {r.interleaved_s:.2f} |")
+              f"{r.first_s:.1f} s / {r.second_s:.1f} s ({r.second_evaluated} of {r.prefill_tokens} tok computed) | "
+              f"{r.interleaved_s:.1f} s ({r.interleaved_evaluated} tok computed) | {r.others_cpu:.0f}% |")
 
 
 if __name__ == "__main__":

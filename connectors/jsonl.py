@@ -6,10 +6,11 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from connectors.base import CsvCounterparties
 from pipeline.models import ContractRecord
 
 
-class JsonlConnector:
+class JsonlConnector(CsvCounterparties):
     """The embedded ERP stand-in: one JSON line per contract, idempotent on the key.
 
     A file lock serializes writers across worker processes; the key scan makes a repeat a no-op.
@@ -17,13 +18,22 @@ class JsonlConnector:
 
     name = "jsonl"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, counterparties_csv: Path | None = None) -> None:
         self.path = path
+        self.counterparties_csv = counterparties_csv
 
     def _reference(self, line_number: int) -> str:
         return f"{self.path.name}#{line_number}"
 
-    def post(self, record: ContractRecord, idempotency_key: str) -> str:
+    def references(self) -> dict[str, str]:
+        if not self.path.exists():
+            return {}
+        with self.path.open(encoding="utf-8") as handle:
+            keys = [json.loads(line)["idempotency_key"] for line in handle]
+        return {key: self._reference(number) for number, key in enumerate(keys, start=1)}
+
+    def post(self, record: ContractRecord, idempotency_key: str, original: Path | None = None) -> str:
+        # A JSON line keeps no files: `original` stays in the document store.
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(f"{self.path}.lock", timeout=60):
             line_number = 0

@@ -22,12 +22,20 @@ console = Console(stderr=True)
 
 @app.command()
 def run(
-    paths: Annotated[list[Path], typer.Argument(help="Files and folders of contracts")],
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files and folders of contracts")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON on stdout")] = False,
+    manifest: Annotated[
+        Path | None, typer.Option(help="A .csv or .jsonl list of files and s3:// URIs (pipeline/sources/manifest.py)")
+    ] = None,
 ) -> None:
     """Process contracts end to end and wait until each reaches a terminal state."""
-    from pipeline.runner import RunError
+    from pipeline.runner import RunError, process
     from pipeline.runner import run as run_documents
+    from pipeline.sources.manifest import register_manifest
+
+    if bool(paths) == (manifest is not None):
+        console.print("[red]error:[/red] name files and folders, or a --manifest (not both)")
+        raise typer.Exit(2)
 
     settings = get_settings()
     progress = Progress(
@@ -43,15 +51,22 @@ def run(
         progress.start()
 
     try:
-        results = run_documents(paths, settings, registered, lambda done: progress.update(task, completed=done))
+        on_progress = lambda done: progress.update(task, completed=done)  # noqa: E731
+        if manifest is not None:
+            results = process(register_manifest(manifest, settings), [], settings, registered, on_progress)
+        else:
+            results = run_documents(paths or [], settings, registered, on_progress)
     except RunError as exc:
         progress.stop()
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
     finally:
         progress.stop()
+    from pipeline.batch_rules import check_batch
+
+    batch = check_batch([result for result in results if result.status == "posted"], settings.rules_dir)
     if json_output:
-        payload = {"documents": [result.__dict__ for result in results]}
+        payload = {"documents": [result.__dict__ for result in results], "batch": [v.__dict__ for v in batch]}
         sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
         return
     table = Table("file", "status", "parties", "effective", "value", "ERP reference / reason")
@@ -68,6 +83,8 @@ def run(
             result.erp_reference or result.reason or "",
         )
     Console().print(table)
+    for violation in batch:
+        console.print(f"[yellow]batch[/yellow] {violation}")
     if settings.connector == "jsonl":
         console.print(f"records: {settings.resolved_jsonl_path}")
 
@@ -135,9 +152,20 @@ def _mount_optional() -> None:
     """Sub-commands whose modules are developed on their own (local model, evaluation)."""
     from pipeline.eval.cli import eval_command
     from pipeline.local_llm.cli import app as model_app
+    from pipeline.outbox_cli import app as outbox_app
+    from pipeline.outbox_cli import reconcile_command
+    from pipeline.review.cli import app as review_app
+    from pipeline.rules_cli import app as rules_app
 
+    app.add_typer(review_app, name="review")
+    app.add_typer(rules_app, name="rules")
     app.add_typer(model_app, name="model", help="The embedded local model: status and fetch.")
+    app.add_typer(outbox_app, name="outbox", help="Postings: list, retry a dead one, drain pending ones.")
+    app.command(name="reconcile")(reconcile_command)
     app.command(name="eval")(eval_command)
+    from pipeline.sources.cli import app as sources_app
+
+    app.add_typer(sources_app)  # watch, serve-upload
 
 
 _mount_optional()

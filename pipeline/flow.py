@@ -20,18 +20,19 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from connectors import Connector, connector_for
-from pipeline.extract import extract
+from connectors import Connector, ConnectorUnavailable, connector_for
+from pipeline import outbox
+from pipeline.extractors import Extractor, cost_usd, extractor_for
 from pipeline.llm import LLM, TRANSIENT_LLM_ERRORS, LLMResponseError, connect
 from pipeline.models import ContractRecord, Extraction, ParsedDocument, Status, Verdict
 from pipeline.parse import ParseError, parse_bytes
-from pipeline.rules import RuleSet, evaluate, load_rules
+from pipeline.review.kinds import classify
+from pipeline.rules import RuleSet, load_rules
 from pipeline.settings import Settings
 from pipeline.store import (
     DocumentRow,
     ExtractionRow,
     ParsedRow,
-    PostingRow,
     ReviewItem,
     StageRun,
     VerdictRow,
@@ -54,7 +55,8 @@ DONE_STATUS = {
 _ORDER = [Status.RECEIVED, Status.PARSED, Status.EXTRACTED, Status.VALIDATED, Status.POSTED]
 
 # Worth another try later, with backoff: a busy or unreachable model endpoint or database.
-TRANSIENT_ERRORS: tuple[type[Exception], ...] = (*TRANSIENT_LLM_ERRORS, OperationalError)
+# A destination that is down or busy (ConnectorUnavailable) is retried the same way.
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (*TRANSIENT_LLM_ERRORS, OperationalError, ConnectorUnavailable)
 
 
 @dataclass
@@ -71,6 +73,10 @@ class Context:
     @cached_property
     def connector(self) -> Connector:
         return connector_for(self.settings)
+
+    @property
+    def extractor(self) -> Extractor:
+        return extractor_for(self.settings, self.llm, self.rules)
 
     @property
     def llm(self) -> LLM:
@@ -106,12 +112,8 @@ def _parse(ctx: Context, db: Session, row: DocumentRow) -> Next:
 
 def _extract(ctx: Context, db: Session, row: DocumentRow) -> Next:
     parsed = ParsedDocument.model_validate(db.get_one(ParsedRow, row.id).payload)
-
-    def rule_errors(fields: Any) -> list[str]:
-        return [f"rule {v.rule_id}: {v.message}" for v in evaluate(fields, ctx.rules) if v.severity == "error"]
-
     try:
-        extraction = extract(parsed, ctx.llm, check=rule_errors, max_chars=ctx.settings.max_document_chars)
+        extraction = ctx.extractor(parsed)
     except LLMResponseError as exc:
         return Escalate(f"extraction failed: {exc}")
     db.merge(
@@ -121,6 +123,7 @@ def _extract(ctx: Context, db: Session, row: DocumentRow) -> Next:
             prompt_version=extraction.prompt_version,
             prompt_tokens=extraction.usage.prompt_tokens,
             completion_tokens=extraction.usage.completion_tokens,
+            cost_usd=cost_usd(extraction, ctx.settings.llm_prices),
             payload=extraction.model_dump(mode="json"),
         )
     )
@@ -129,7 +132,7 @@ def _extract(ctx: Context, db: Session, row: DocumentRow) -> Next:
 
 def _validate(ctx: Context, db: Session, row: DocumentRow) -> Next:
     extraction = Extraction.model_validate(db.get_one(ExtractionRow, row.id).payload)
-    verdict = validate(extraction, ctx.rules)
+    verdict = validate(extraction, ctx.rules, ctx.settings.confidence_threshold)
     db.merge(
         VerdictRow(
             document_id=row.id,
@@ -139,7 +142,7 @@ def _validate(ctx: Context, db: Session, row: DocumentRow) -> Next:
         )
     )
     if verdict.decision == "escalate":
-        return Escalate("; ".join(f"rule {v.rule_id}: {v.message}" for v in verdict.errors))
+        return Escalate("; ".join(verdict.reasons + [f"rule {v.rule_id}: {v.message}" for v in verdict.errors]))
     return "post"
 
 
@@ -153,9 +156,10 @@ def _post(ctx: Context, db: Session, row: DocumentRow) -> Next:
         warnings=verdict.warnings,
         rules_version=verdict.rules_version,
     )
-    # The document id is the idempotency key: a redelivered post task writes nothing new.
-    reference = ctx.connector.post(record, idempotency_key=row.id)
-    db.merge(PostingRow(idempotency_key=row.id, document_id=row.id, connector=ctx.connector.name, reference=reference))
+    # Through the outbox, keyed by the document id: a redelivered post task writes nothing new, and
+    # delivery marks the item delivered, records the posting and sets `posted` in one transaction.
+    outbox.enqueue(ctx.settings, record, ctx.connector.name, original=row.stored_path)
+    outbox.deliver(ctx.settings, ctx.connector, row.id)
     return None
 
 
@@ -234,8 +238,11 @@ def _close(
     if status is None:
         return
     set_status(db, document_id, status, reason)
-    if status == Status.ESCALATED and db.query(ReviewItem).filter_by(document_id=document_id).one_or_none() is None:
-        db.add(ReviewItem(document_id=document_id, reason=reason, payload=_review_payload(db, document_id)))
+    # A file that cannot be parsed stays `failed`, but a person should see it: it is queued too.
+    reviewable = status == Status.ESCALATED or (status == Status.FAILED and stage == "parse")
+    if reviewable and db.query(ReviewItem).filter_by(document_id=document_id).one_or_none() is None:
+        kind = classify(stage, reason)
+        db.add(ReviewItem(document_id=document_id, kind=kind, reason=reason, payload=_review_payload(db, document_id)))
 
 
 def fail(ctx: Context, document_id: str, stage: str, reason: str) -> None:

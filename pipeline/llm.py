@@ -59,9 +59,15 @@ class LLM:
     name: str  # as results record it: the local server answers to "local" whatever it loaded
     max_retries: int
     max_tokens: int
+    timeout: float
 
-    def ask(self, response_model: type[Model], messages: list[dict[str, str]]) -> tuple[Model, Usage]:
-        """One structured call; instructor re-asks on schema errors. Usage covers every attempt."""
+    def ask(
+        self, response_model: type[Model], messages: list[dict[str, str]], timeout: float | None = None
+    ) -> tuple[Model, Usage]:
+        """One structured call; instructor re-asks on schema errors. Usage covers every attempt.
+
+        `timeout` cuts a call that would outlive the caller's budget; the client's own is the default.
+        """
         try:
             result, raw = self.client.chat.completions.create_with_completion(
                 model=self.model,
@@ -70,6 +76,7 @@ class LLM:
                 max_retries=self.max_retries,
                 temperature=0,
                 max_tokens=self.max_tokens,
+                timeout=min(timeout or self.timeout, self.timeout),
             )
         except InstructorRetryException as exc:
             if transient := _transient_cause(exc):
@@ -104,4 +111,5 @@ def connect(settings: Settings) -> LLM:
         name=name,
         max_retries=settings.llm_max_retries,
         max_tokens=settings.llm_max_tokens,
+        timeout=settings.llm_timeout_s,
     )

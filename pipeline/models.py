@@ -41,9 +41,18 @@ class Document(BaseModel):
     size: int
 
 
+class Span(BaseModel):
+    """A stretch of a page's text, by character offsets; here text a reader cannot see."""
+
+    start: int
+    end: int
+    reason: str
+
+
 class Page(BaseModel):
     number: int = Field(ge=1)
     text: str
+    hidden: list[Span] = Field(default_factory=list, description="Text a reader cannot see (white, tiny, off-page)")
 
 
 class ParsedDocument(BaseModel):
@@ -104,6 +113,7 @@ class FieldValue(BaseModel, Generic[T]):
     value: T
     evidence: list[Evidence] = Field(default_factory=list)
     confidence: float = Field(default=0.0, ge=0.0, le=1.0)
+    signals: dict[str, bool] = Field(default_factory=dict, description="What the confidence was computed from")
 
 
 class ContractFields(BaseModel):
@@ -161,6 +171,8 @@ class Extraction(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     attempts: int = 1
     flags: list[str] = Field(default_factory=list, description="Values dropped or doubted, and why")
+    escalation: str | None = Field(default=None, description="Why a person must decide, when extraction says so")
+    steps: list[str] = Field(default_factory=list, description="The agent's actions, in order")
 
 
 class Verdict(BaseModel):
@@ -168,6 +180,7 @@ class Verdict(BaseModel):
     rules_version: str
     violations: list[Violation] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list, description="Extraction flags, posted as warnings")
+    reasons: list[str] = Field(default_factory=list, description="Why a person must decide, besides rule errors")
 
     @property
     def errors(self) -> list[Violation]:
@@ -179,7 +192,7 @@ class Verdict(BaseModel):
 
     @property
     def decision(self) -> Literal["post", "escalate"]:
-        return "escalate" if self.errors else "post"
+        return "escalate" if self.errors or self.reasons else "post"
 
 
 class ContractRecord(BaseModel):

@@ -31,7 +31,7 @@ def parse_date(text: str) -> date | None:
     return first.date()
 
 
-_NUMBER_WORDS = {
+NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
     "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
@@ -47,10 +47,10 @@ _PERPETUAL = re.compile(r"\b(perpetu|indefinite|in perpetuity|no fixed term)", r
 def _words_to_int(words: str) -> int | None:
     total = 0
     for word in re.split(r"[\s-]+", words.lower()):
-        if word not in _NUMBER_WORDS:
+        if word not in NUMBER_WORDS:
             total = 0  # words before the number ("an initial") reset the count
             continue
-        total = total * 100 if word == "hundred" and total else total + _NUMBER_WORDS[word]
+        total = total * 100 if word == "hundred" and total else total + NUMBER_WORDS[word]
     return total or None
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from pipeline.flow import resume_stage
-from pipeline.ingest import collect, register
+from pipeline.ingest import collect, register_file
 from pipeline.models import Document, Status
 from pipeline.settings import Settings
 from pipeline.store import DocumentRow, ExtractionRow, PostingRow, VerdictRow, session, statuses
@@ -86,6 +86,17 @@ class EmbeddedWorker:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def keep_alive(self, requeue: Callable[[], None]) -> None:
+        """Restart a dead worker, then `requeue`: a killed worker loses the filesystem broker's
+        in-flight message, so work is requeued from the store."""
+        if self.alive():
+            return
+        self.restarts += 1
+        if self.restarts > 3:
+            raise RunError(f"the worker keeps dying; see {self.log_path}")
+        self.start()
+        requeue()
+
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
@@ -97,7 +108,8 @@ class EmbeddedWorker:
             self.process.wait()
 
 
-def _resubmit(settings: Settings, ids: list[str]) -> None:
+def resubmit(settings: Settings, ids: list[str]) -> None:
+    """Queue each non-terminal document at the stage it continues with."""
     from pipeline.tasks import submit  # imports the Celery app for the configured broker
 
     current = _statuses(settings, ids)
@@ -139,13 +151,8 @@ def wait_for(
             return
         if time.monotonic() > deadline:
             raise RunError(f"{len(ids) - done} documents not finished after {settings.run_timeout_s:.0f} s")
-        if worker is not None and not worker.alive():
-            # A killed worker loses the filesystem broker's in-flight message: requeue from the store.
-            worker.restarts += 1
-            if worker.restarts > 3:
-                raise RunError(f"the worker keeps dying; see {worker.log_path}")
-            worker.start()
-            _resubmit(settings, ids)
+        if worker is not None:
+            worker.keep_alive(lambda: resubmit(settings, ids))
         time.sleep(POLL_S)
 
 
@@ -179,6 +186,23 @@ def _plain(fields: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if fields is None else ContractFields.model_validate(fields).plain()
 
 
+@contextlib.contextmanager
+def workers(settings: Settings) -> Iterator[EmbeddedWorker | None]:
+    """Someone to do the work: with a broker URL the separately started workers (checked); in embedded
+    mode a worker process of our own, and the local model, until the block ends."""
+    if not settings.embedded_broker:
+        _check_workers(settings)
+        yield None
+        return
+    with local_model(settings):
+        worker = EmbeddedWorker(settings)
+        worker.start()
+        try:
+            yield worker
+        finally:
+            worker.stop()
+
+
 def run(
     paths: list[Path],
     settings: Settings,
@@ -189,23 +213,25 @@ def run(
     missing = [p for p in files if not p.exists()]
     if missing:
         raise RunError(f"no such file: {', '.join(map(str, missing))}")
-    documents = list({doc.id: doc for doc, _ in (register(f, settings) for f in files)}.values())
+    documents = [document for file in files for document in register_file(file, settings)]
+    return process(documents, skipped, settings, on_registered, on_progress)
+
+
+def process(
+    documents: list[Document],
+    skipped: list[Path],
+    settings: Settings,
+    on_registered: Callable[[list[Document], list[Path]], None],
+    on_progress: Callable[[int], None],
+) -> list[Outcome]:
+    """Queue registered documents and wait until each is terminal."""
+    documents = list({doc.id: doc for doc in documents}.values())
     on_registered(documents, skipped)
     ids = [doc.id for doc in documents]
     pending = [i for i, s in _statuses(settings, ids).items() if not Status(s).terminal]
     if not pending:
         return outcomes(settings, ids)
-    if not settings.embedded_broker:
-        _check_workers(settings)
-        _resubmit(settings, pending)
-        wait_for(settings, ids, on_progress, None)
-        return outcomes(settings, ids)
-    with local_model(settings):
-        worker = EmbeddedWorker(settings)
-        worker.start()
-        try:
-            _resubmit(settings, pending)
-            wait_for(settings, ids, on_progress, worker)
-        finally:
-            worker.stop()
+    with workers(settings) as worker:
+        resubmit(settings, pending)
+        wait_for(settings, ids, on_progress, worker)
     return outcomes(settings, ids)

@@ -37,6 +37,8 @@ class DocumentRow(Base):
     stored_path: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), index=True)
     reason: Mapped[str | None] = mapped_column(Text, default=None)
+    # The e-mail an attachment came in; None for a file received on its own.
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"), default=None, index=True)
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
 
@@ -73,6 +75,7 @@ class ExtractionRow(Base):
     prompt_version: Mapped[str] = mapped_column(String(50))
     prompt_tokens: Mapped[int] = mapped_column(Integer)
     completion_tokens: Mapped[int] = mapped_column(Integer)
+    cost_usd: Mapped[float] = mapped_column(default=0.0)
     payload: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(default=now)
 
@@ -104,6 +107,54 @@ class ReviewItem(Base):
     created_at: Mapped[datetime] = mapped_column(default=now)
     resolved_at: Mapped[datetime | None] = mapped_column(default=None)
     resolution: Mapped[str | None] = mapped_column(Text, default=None)
+    # Why a person must decide (pipeline/review/kinds.py), who decided and what they said.
+    kind: Mapped[str] = mapped_column(String(30), index=True, default="rule_violation")
+    resolved_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    comment: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class AuditEntry(Base):
+    """Every human decision on a document: an edited field (before -> after), an approval, a rejection."""
+
+    __tablename__ = "review_audit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(default=now)
+    action: Mapped[str] = mapped_column(String(20))
+    field: Mapped[str | None] = mapped_column(String(100), default=None)
+    before: Mapped[str | None] = mapped_column(Text, default=None)
+    after: Mapped[str | None] = mapped_column(Text, default=None)
+    comment: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class OutboxItem(Base):
+    """A record waiting to be posted (pipeline/outbox.py): pending -> delivered, or dead after N attempts."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
+    connector: Mapped[str] = mapped_column(String(50))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(20), index=True, default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_until: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    reference: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class SeenObject(Base):
+    """An object of a watched bucket already taken in (pipeline/sources/s3.py), so that a restarted
+    watcher neither misses nor repeats one; a new version of the same key is a new object."""
+
+    __tablename__ = "seen_objects"
+    uri: Mapped[str] = mapped_column(Text, primary_key=True)
+    version: Mapped[str] = mapped_column(String(200), primary_key=True, doc="the object's ETag")
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
+    seen_at: Mapped[datetime] = mapped_column(default=now)
 
 
 @lru_cache(maxsize=4)
@@ -129,11 +180,11 @@ def session(url: str) -> Iterator[Session]:
         yield db
 
 
-def add_document(db: Session, document: Document, stored_path: str) -> bool:
+def add_document(db: Session, document: Document, stored_path: str, parent_id: str | None = None) -> bool:
     """Register a document; False when the same bytes are already known."""
     if db.get(DocumentRow, document.id) is not None:
         return False
-    db.add(DocumentRow(**document.model_dump(), stored_path=stored_path, status=Status.RECEIVED))
+    db.add(DocumentRow(**document.model_dump(), stored_path=stored_path, status=Status.RECEIVED, parent_id=parent_id))
     return True
 
 

@@ -150,6 +150,7 @@ class FakeOpenAI:
         self.model = model
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
+        self.usages: list[dict[str, int]] = []  # the usage each completion reported
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         # Set on shutdown so handlers sleeping in a `delay` wake up instead of outliving the test.
@@ -220,6 +221,8 @@ class FakeOpenAI:
         prompt_chars = sum(_chars(m.get("content")) for m in request.get("messages", []))
         prompt_chars += _chars(request.get("tools"))
         prompt_tokens, completion_tokens = _tokens(prompt_chars), _tokens(completion_chars)
+        with self._lock:
+            self.usages.append({"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens})
         return {
             "id": f"chatcmpl-fake-{number}",
             "object": "chat.completion",
@@ -385,8 +388,11 @@ def answer_from_expected(
     def respond(request: dict[str, Any]) -> Reply:
         stem = match_sample(user_text(request) or prompt_text(request), expected)
         if stem is None:
-            return Reply.tool(json.loads(json.dumps(fallback)) if fallback is not None else empty_answer())
-        answer = json.loads(json.dumps(expected[stem]["answer"]))
-        return Reply.tool(transform(stem, answer) if transform else answer)
+            answer = json.loads(json.dumps(fallback)) if fallback is not None else empty_answer()
+        else:
+            answer = json.loads(json.dumps(expected[stem]["answer"]))
+            answer = transform(stem, answer) if transform else answer
+        # The agent asks for an action; an ideal one submits the fields at once.
+        return Reply.tool({"tool": "submit", "fields": answer} if tool_name(request) == "AgentAction" else answer)
 
     return respond

@@ -132,7 +132,7 @@ def test_cli_json_is_the_only_stdout(split: Path, tmp_path: Path, monkeypatch: p
         "effective_date": {"value": "January 5, 2021", "page": 1, "quote": "Dated as of January 5, 2021"},
         "governing_law": {"value": "Delaware", "page": 2, "quote": "laws of the State of Delaware"},
     }
-    with FakeOpenAI(lambda request: Reply.tool(answer)) as server:
+    with FakeOpenAI(lambda request: Reply.tool({"tool": "submit", "fields": answer})) as server:
         monkeypatch.setenv("CONTRACTFLOW_HOME", str(tmp_path / "home"))
         monkeypatch.setenv("CONTRACTFLOW_LLM_BASE_URL", server.base_url)
         monkeypatch.setenv("CONTRACTFLOW_LLM_MODEL", "scripted")

@@ -35,8 +35,8 @@ def model() -> Iterator[FakeOpenAI]:
         yield server
 
 
-def make_context(home: Path, store_url: str, server: FakeOpenAI) -> Context:
-    settings = Settings(home=home, database_url=store_url, llm_base_url=server.base_url, llm_model="fake")
+def make_context(home: Path, store_url: str, server: FakeOpenAI, **options: Any) -> Context:
+    settings = Settings(home=home, database_url=store_url, llm_base_url=server.base_url, llm_model="fake", **options)
     return Context(settings)
 
 
@@ -91,12 +91,19 @@ def test_ungrounded_quote_is_re_asked_then_dropped_and_flagged(home: Path, model
     assert notes == ["dropped after re-ask: payment_terms: quote 'payable within ninety days' not found on page 1"]
 
 
-def test_model_that_never_fits_the_schema_escalates(home: Path, model: FakeOpenAI) -> None:
+@pytest.mark.parametrize(
+    ("extractor", "reason", "requests"),
+    [("agent", "budget exhausted: 4 steps", 4 * 3), ("single", "extraction failed", 3)],
+)
+def test_model_that_never_fits_the_schema_escalates_within_bounds(
+    home: Path, model: FakeOpenAI, extractor: str, reason: str, requests: int
+) -> None:
     model.responder = lambda _: Reply.tool("{not json")
-    ctx = make_context(home, f"sqlite:///{home / 's.db'}", model)
+    ctx = make_context(home, f"sqlite:///{home / 's.db'}", model, extractor=extractor, agent_max_steps=4)
     result = process(ctx, SAMPLES / "01_msa_northwind_larkspur.pdf")
     assert result["status"] == "escalated"
-    assert "extraction failed" in result["reason"]
+    assert reason in result["reason"]
+    assert len(model.requests) == requests  # each step: one call and instructor's two re-asks
 
 
 def test_transient_model_error_propagates_for_retry_and_leaves_document_resumable(

@@ -25,8 +25,9 @@ import instructor
 import openai
 import pytest
 from pydantic import BaseModel, Field
+from typer.testing import CliRunner
 
-from pipeline.local_llm import provision, server
+from pipeline.local_llm import cli, provision, server
 from pipeline.local_llm.catalogue import CATALOGUE, LocalModelError, ModelSpec
 from pipeline.settings import Settings
 
@@ -243,6 +244,26 @@ def test_failed_start_reports_the_log_tail(fake_server: Settings, monkeypatch: p
         sys.executable, "-c", "import sys; print('ggml: cannot load model'); sys.exit(3)"])
     with pytest.raises(LocalModelError, match=r"(?s)exited with code 3.*cannot load model"):
         server.ensure_server(fake_server)
+
+
+def test_fixed_port_in_use_is_refused(fake_server: Settings) -> None:
+    first, _ = server.ensure_server(fake_server)
+    server._write_state(None)  # forget it: the port is now held by a "foreign" server
+    try:
+        with pytest.raises(LocalModelError, match=f"Port {first.port} is in use"):
+            server.ensure_server(fake_server.model_copy(update={"llm_server_port": first.port}))
+    finally:
+        server.stop_server(first)
+
+
+def test_status_command_reports_a_user_supplied_model(cache: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    gguf = tmp_path / "mine.gguf"
+    gguf.write_bytes(b"GGUF")
+    monkeypatch.setenv("CONTRACTFLOW_LLM_MODEL_PATH", str(gguf))
+    monkeypatch.setattr(cli, "get_settings", Settings)
+    result = CliRunner().invoke(cli.app, ["status"])
+    assert "unverified (user-supplied)" in result.output and "server:     not running" in result.output
 
 
 def test_missing_llama_cpp_names_the_setup_command(cache: Path, tmp_path: Path,

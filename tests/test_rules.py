@@ -15,8 +15,8 @@ RULES = load_rules(Path(__file__).resolve().parent.parent / "rules")
 def fields(**overrides: object) -> ContractFields:
     base: dict[str, object] = {
         "parties": [
-            FieldValue[Party](value=Party(name="Acme Inc.")),
-            FieldValue[Party](value=Party(name="Globex LLC")),
+            FieldValue[Party](value=Party(name="Northwind Analytics, Inc.")),
+            FieldValue[Party](value=Party(name="Larkspur Data Systems LLC")),
         ],
         "effective_date": FieldValue[date](value=date(2025, 1, 1)),
         "expiration_date": FieldValue[date](value=date(2026, 1, 1)),
@@ -40,7 +40,15 @@ def test_clean_contract_passes_every_rule() -> None:
 @pytest.mark.parametrize(
     ("overrides", "rule"),
     [
-        ({"parties": [FieldValue[Party](value=Party(name="Acme"))]}, "parties-min-two"),
+        ({"parties": [FieldValue[Party](value=Party(name="Northwind Analytics Inc"))]}, "parties-min-two"),
+        (
+            {"parties": [FieldValue[Party](value=Party(name=n)) for n in ("Northwind Analytics Inc.", "Acme Corp.")]},
+            "counterparty-approved",
+        ),
+        ({"effective_date": FieldValue[date](value=date(1985, 1, 1))}, "effective-date-plausible"),
+        ({"total_value": FieldValue[Money](value=Money(amount=Decimal(0), currency="USD"))}, "value-positive"),
+        ({"payment_terms": FieldValue[str](value="upon delivery")}, "payment-terms-standard"),
+        ({"contract_type": FieldValue[str](value="Joint Venture")}, "contract-type-known"),
         ({"effective_date": None}, "effective-date-required"),
         ({"expiration_date": FieldValue[date](value=date(2024, 1, 1))}, "expiration-after-effective"),
         ({"total_value": FieldValue[Money](value=Money(amount=Decimal(1), currency="XYZ"))}, "currency-iso4217"),
@@ -74,10 +82,35 @@ def test_severity_is_data() -> None:
     assert [v.severity for v in violations] == ["warning"]
 
 
-def test_unknown_check_is_refused_with_file_and_rule(tmp_path: Path) -> None:
+def test_unknown_check_is_refused_with_file_line_and_rule(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text("rules:\n  - id: typo\n    check: requierd\n    field: title\n")
-    with pytest.raises(RuleFileError, match=r"bad.yaml: rule 'typo' has unknown check 'requierd'"):
+    with pytest.raises(RuleFileError, match=r"bad.yaml:3: rule 'typo': unknown check 'requierd'"):
         load_rules(tmp_path)
+
+
+def test_names_compare_without_case_punctuation_or_a_leading_the() -> None:
+    parties = [
+        FieldValue[Party](value=Party(name=n)) for n in ("the NORTHWIND analytics inc", "Larkspur Data Systems, LLC")
+    ]
+    assert rule_ids(fields(parties=parties)) == set()
+
+
+def test_type_pattern_and_inline_list_checks_from_a_rule_file(tmp_path: Path) -> None:
+    (tmp_path / "r.yaml").write_text(
+        "rules:\n"
+        "  - {id: title-is-date, check: type, field: title, type: date, severity: warning}\n"
+        "  - {id: law-code, check: pattern, field: governing_law, pattern: '[A-Z]{2}'}\n"
+        "  - {id: usd-only, check: in_list, field: total_value.currency, values: [usd]}\n"
+        "  - {id: recent, check: range, field: effective_date, min: 2025-06-01, max: 2030-01-01}\n"
+    )
+    rules = load_rules(tmp_path)
+    contract = fields(title=FieldValue[str](value="MSA"))
+    assert {v.rule_id: v.severity for v in evaluate(contract, rules)} == {
+        "title-is-date": "warning",
+        "law-code": "error",
+        "recent": "error",
+    }
+    assert rule_ids(fields(governing_law=FieldValue[str](value="NY"), effective_date=None), rules) == set()
 
 
 def test_version_changes_with_a_list_file(tmp_path: Path) -> None:

@@ -40,24 +40,34 @@ def eval_command(
     out: Annotated[
         Path | None, typer.Option("--out", file_okay=False, help="Write per-document JSON for error analysis")
     ] = None,
+    extractor: Annotated[
+        str | None, typer.Option("--extractor", help="agent or single (default: CONTRACTFLOW_EXTRACTOR)")
+    ] = None,
 ) -> None:
     """Score extraction against a labeled split (Kleister-NDA or CUAD); see docs/EVAL.md."""
     if dataset not in DATASETS:
         raise typer.BadParameter(f"choose one of {', '.join(DATASETS)}", param_hint="--dataset")
     # Imported here: the model stack is heavy and only this command needs it.
+    from pipeline import extract
+    from pipeline.agent import loop
     from pipeline.evidence import locate
-    from pipeline.extract import PROMPT_VERSION, extract
+    from pipeline.extractors import extractor_for
     from pipeline.llm import connect
     from pipeline.parse import parse_file
+    from pipeline.rules import load_rules
 
     settings = Settings()
+    if extractor is not None:
+        if extractor not in ("agent", "single"):
+            raise typer.BadParameter("choose agent or single", param_hint="--extractor")
+        settings = settings.model_copy(update={"extractor": extractor})
     llm = connect(settings)
     result = run_eval(
         DATASETS[dataset],
         directory,
-        lambda parsed: extract(parsed, llm, max_chars=settings.max_document_chars),
+        extractor_for(settings, llm, load_rules(settings.rules_dir)),
         model=llm.name,
-        prompt_version=PROMPT_VERSION,
+        prompt_version=loop.PROMPT_VERSION if settings.extractor == "agent" else extract.PROMPT_VERSION,
         cache_dir=settings.home / "eval-cache",
         parse=parse_file,
         locate=locate,

@@ -99,13 +99,13 @@ def check_gguf(path: Path) -> None:
         )
 
 
-def resolve(settings: Settings, spec: ModelSpec | None = None) -> LocalModel:
+def resolve(settings: Settings) -> LocalModel:
     """The verified model file the local server should load, or LocalModelError saying how to fix it."""
     if settings.llm_model_path is not None:
         path = settings.llm_model_path.expanduser().resolve()
         check_gguf(path)
         return LocalModel(name=path.name, path=path, verification=UNVERIFIED)
-    spec = spec or get_spec(settings.llm_local_model)
+    spec = get_spec(settings.llm_local_model)
     path = cached_path(spec)
     verify(path, spec)
     return LocalModel(name=spec.name, path=path, verification="sha256 verified")

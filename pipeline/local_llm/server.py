@@ -102,11 +102,15 @@ def _is_llama_server(pid: int) -> bool:
         return False
 
 
+# No proxies: an HTTP(S)_PROXY from the environment must not see (or break) loopback probes.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 def probe(state: ServerState) -> Health:
     if not _pid_alive(state.pid):
         return Health.DEAD
     try:
-        with urllib.request.urlopen(f"{state.url}/models", timeout=PROBE_TIMEOUT_S) as resp:
+        with _OPENER.open(f"{state.url}/models", timeout=PROBE_TIMEOUT_S) as resp:
             return Health.HEALTHY if resp.status == 200 else Health.DEAD
     except TimeoutError:
         return Health.BUSY
@@ -130,9 +134,13 @@ def _require_llama_cpp() -> None:
         )
 
 
-def _free_port() -> int:
+def _free_port(port: int = 0) -> int:
+    """`port` (any free one if 0), checked free: a foreign listener would pass our health check."""
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise LocalModelError(f"Port {port} is in use; change CONTRACTFLOW_LLM_SERVER_PORT") from exc
         return int(sock.getsockname()[1])
 
 
@@ -160,6 +168,10 @@ def _stop(pid: int) -> None:
 
 
 def server_command(settings: Settings, model: Path, port: int) -> list[str]:
+    # No `--cache true`: llama-cpp-python already reuses the KV prefix shared with the previous
+    # request, and its RAM cache copies n_tokens x n_vocab float32 logits into every saved state
+    # (about 2.7 GB for a 4,500-token contract with Qwen's 152k vocabulary), which its 2 GiB size
+    # limit does not count: a few contracts would exhaust RAM. See docs/LOCAL_LLM.md.
     threads = settings.llm_threads or os.cpu_count() or 1
     return [
         sys.executable, "-m", "llama_cpp.server",
@@ -171,7 +183,7 @@ def server_command(settings: Settings, model: Path, port: int) -> list[str]:
 
 
 def _start(settings: Settings, model: Path, log: Path) -> ServerState:
-    port = settings.llm_server_port or _free_port()
+    port = _free_port(settings.llm_server_port)
     cmd = server_command(settings, model, port)
     with log.open("wb") as out:
         # A new session: the server outlives the worker that started it and ignores its Ctrl-C.
@@ -217,7 +229,11 @@ def ensure_server(settings: Settings) -> tuple[ServerState, bool]:
 
 
 def endpoint(settings: Settings) -> str:
-    """Base URL (`http://127.0.0.1:PORT/v1`) of the machine's local model server, started if needed."""
+    """Base URL (`http://127.0.0.1:PORT/v1`) of the machine's local model server, started if needed.
+
+    For use when `settings.llm_base_url` is unset. May block up to STARTUP_TIMEOUT_S while the model
+    loads, and ~PROBE_TIMEOUT_S when the server is busy with another request.
+    """
     return ensure_server(settings)[0].url
 
 

@@ -1,0 +1,1 @@
+"""The extraction agent: a model, side-effect-free tools and a bounded control loop."""

@@ -1,0 +1,54 @@
+"""Per-field confidence from signals we can measure, mapped to a probability by a logistic model
+whose weights are fitted on the shared dev splits (`bench/calibrate.py`, docs/EVAL.md)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from pipeline import normalize
+from pipeline.agent.finders import Candidate
+
+WEIGHTS_FILE = Path(__file__).with_name("calibration.json")
+SIGNALS = ("finder_agrees", "rules_ok", "first_submission", "in_preamble")
+# Finder kind that can confirm each field's value.
+FINDER_KIND = {
+    "agreement_date": "dates",
+    "effective_date": "dates",
+    "expiration_date": "dates",
+    "term": "durations",
+    "renewal_term": "durations",
+    "notice_period_to_terminate_renewal": "durations",
+    "total_value": "amounts",
+    "governing_law": "governing_law",
+    "parties": "parties",
+}
+_NORMALIZE = {
+    "dates": normalize.parse_date,
+    "durations": normalize.parse_duration,
+    "amounts": normalize.parse_money,
+    "governing_law": lambda text: (normalize.parse_jurisdiction(text) or "").casefold(),
+    "parties": lambda text: "".join(ch for ch in text.casefold() if ch.isalnum()),
+}
+
+
+def load_weights(path: Path = WEIGHTS_FILE) -> dict[str, float]:
+    return {k: float(v) for k, v in json.loads(path.read_text())["weights"].items()}
+
+
+def finder_agrees(field: str, value: Any, candidates: dict[str, list[Candidate]]) -> bool:
+    kind = FINDER_KIND.get(field)
+    if kind is None:
+        return False
+    normal = _NORMALIZE[kind]
+    mine = normal(value.name) if field == "parties" else value
+    if kind == "governing_law":
+        mine = str(value).casefold()
+    return any(normal(c.value) == mine for c in candidates[kind])
+
+
+def probability(signals: dict[str, bool], weights: dict[str, float]) -> float:
+    z = weights["bias"] + sum(weights[name] for name in SIGNALS if signals.get(name))
+    return round(1 / (1 + math.exp(-z)), 4)
