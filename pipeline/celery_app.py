@@ -18,7 +18,15 @@ QUEUES = {stage: f"contractflow.{stage}" for stage in STAGES}
 def broker_options(settings: Settings) -> tuple[str, dict[str, object]]:
     if not settings.embedded_broker:
         assert settings.broker_url is not None
-        return settings.broker_url, {}
+        # Redis keeps a delivered, unacknowledged task until its visibility timeout (kombu's default:
+        # an hour) before handing it to another worker: a killed worker's tasks would wait that long.
+        # Swept every tenth of the timeout (at most a minute) instead of kombu's ~100 s.
+        timeout = settings.broker_visibility_timeout_s
+        return settings.broker_url, {
+            "visibility_timeout": timeout,
+            "unacked_restore_interval": max(1, min(60, round(timeout / 10))),
+            "unacked_restore_throttle": 1,
+        }
     folder = (settings.home / "broker").resolve()
     for sub in ("queue", "control"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
@@ -33,6 +41,8 @@ def broker_options(settings: Settings) -> tuple[str, dict[str, object]]:
 def make_app(settings: Settings) -> Celery:
     broker, transport_options = broker_options(settings)
     app = Celery("contractflow", broker=broker, include=["pipeline.tasks"])
+    if broker.startswith(("redis://", "rediss://")):
+        app.conf.broker_transport = "pipeline.redis_transport:Transport"  # survives a broker restart
     app.conf.update(
         broker_transport_options=transport_options,
         broker_connection_retry_on_startup=True,
@@ -43,6 +53,8 @@ def make_app(settings: Settings) -> Celery:
         task_routes={f"contractflow.{stage}": {"queue": queue} for stage, queue in QUEUES.items()},
         task_default_queue=QUEUES["parse"],
         worker_hijack_root_logger=False,
+        # Sending the next stage's task rides out a broker restart (~2 min) instead of failing the step.
+        task_publish_retry_policy={"max_retries": 60, "interval_start": 0, "interval_step": 0.5, "interval_max": 2},
     )
     return app
 

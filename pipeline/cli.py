@@ -20,6 +20,14 @@ app = typer.Typer(help="Contracts in, grounded fields checked against business r
 console = Console(stderr=True)
 
 
+@app.callback()
+def _configure_logging() -> None:
+    # Before any command: JSON log lines when CONTRACTFLOW_LOG_JSON is set (pipeline/logs.py).
+    from pipeline.logs import configure
+
+    configure(get_settings())
+
+
 @app.command()
 def run(
     paths: Annotated[list[Path] | None, typer.Argument(help="Files and folders of contracts")] = None,
@@ -92,7 +100,10 @@ def run(
 @app.command()
 def worker(
     queues: Annotated[str | None, typer.Option(help="Comma-separated stages to serve (default: all)")] = None,
-    concurrency: Annotated[int, typer.Option(help="Worker processes")] = 2,
+    concurrency: Annotated[int, typer.Option(help="Worker processes (or threads with --pool threads)")] = 2,
+    pool: Annotated[
+        str, typer.Option(help="prefork, or threads for the LLM-bound extract queue (many calls in flight)")
+    ] = "prefork",
     loglevel: Annotated[str, typer.Option()] = "INFO",
 ) -> None:
     """Run a Celery worker for some or all stage queues."""
@@ -100,7 +111,37 @@ def worker(
     from pipeline.celery_app import app as celery
 
     names = [QUEUES[s.strip()] for s in queues.split(",")] if queues else list(QUEUES.values())
-    celery.worker_main(["worker", "-Q", ",".join(names), "-c", str(concurrency), "--loglevel", loglevel])
+    argv = ["worker", "-Q", ",".join(names), "-c", str(concurrency), "-P", pool, "--loglevel", loglevel]
+    settings = get_settings()
+    if settings.metrics_port is None:
+        celery.worker_main(argv)
+        return
+    from pipeline.metrics import serve_beside_worker
+
+    metrics_server = serve_beside_worker()
+    try:
+        celery.worker_main(argv)
+    finally:
+        metrics_server.terminate()
+        metrics_server.wait(timeout=10)
+
+
+metrics_app = typer.Typer(help="Prometheus metrics (CONTRACTFLOW_METRICS_PORT).")
+app.add_typer(metrics_app, name="metrics")
+
+
+@metrics_app.command("serve")
+def metrics_serve(
+    parent: Annotated[int | None, typer.Option(help="Exit when this process (the worker) is gone")] = None,
+) -> None:
+    """Serve /metrics: the counters of the workers sharing PROMETHEUS_MULTIPROC_DIR, queue depth, documents."""
+    from pipeline.metrics import serve
+
+    settings = get_settings()
+    if settings.metrics_port is None:
+        console.print("[red]error:[/red] set CONTRACTFLOW_METRICS_PORT")
+        raise typer.Exit(2)
+    serve(settings, parent)
 
 
 @app.command()

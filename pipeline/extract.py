@@ -27,7 +27,7 @@ class Cited(BaseModel):
 
 class CitedParty(BaseModel):
     name: str = Field(description="Full legal name, with suffix such as Inc. or LLC")
-    role: str = Field(description='Role defined in the contract, e.g. "Supplier", "Licensee"')
+    role: str = Field(description="The role the contract gives the party")
     page: int
     quote: str
 
@@ -36,20 +36,18 @@ class ContractDraft(BaseModel):
     """Fields of one contract. Use null when the contract does not state a field."""
 
     title: Cited | None = Field(None, description="Title of the agreement")
-    contract_type: Cited | None = Field(None, description="Kind of contract, e.g. License Agreement")
+    contract_type: Cited | None = Field(None, description="Kind of contract in a word or two, from its title")
     parties: list[CitedParty] = Field(default_factory=list, description="The contracting parties only")
     agreement_date: Cited | None = Field(None, description="Date the agreement was made or signed")
     effective_date: Cited | None = Field(None, description="Date the agreement takes effect")
     expiration_date: Cited | None = Field(None, description="Date the initial term ends, if stated")
-    term: Cited | None = Field(None, description="Length of the initial term, e.g. three (3) years")
+    term: Cited | None = Field(None, description="Length of the initial term")
     renewal_term: Cited | None = Field(None, description="Length of each renewal period")
-    notice_period_to_terminate_renewal: Cited | None = Field(
-        None, description="Notice needed to prevent renewal, e.g. 60 days"
-    )
+    notice_period_to_terminate_renewal: Cited | None = Field(None, description="Notice needed to prevent renewal")
     auto_renewal: Cited | None = Field(None, description='"yes" if the term renews automatically, else "no"')
     governing_law: Cited | None = Field(None, description="State or country whose law governs")
     total_value: Cited | None = Field(None, description="Total contract value with currency")
-    payment_terms: Cited | None = Field(None, description="When payment is due, e.g. Net 30")
+    payment_terms: Cited | None = Field(None, description="When invoices must be paid")
 
 
 SYSTEM_PROMPT = """You extract fields from a contract for an ERP system.
@@ -92,34 +90,51 @@ def _grounded(parsed: ParsedDocument, page: int, quote: str) -> Evidence | None:
     return locate(parsed, Evidence(page=page, quote=quote))
 
 
-def to_fields(parsed: ParsedDocument, draft: ContractDraft, confidence: float) -> tuple[ContractFields, list[str]]:
-    """Typed fields from a draft, plus a problem per value that is ungrounded or unreadable."""
+Vouch = Callable[[str, Any], Evidence | None]
+
+
+def to_fields(
+    parsed: ParsedDocument, draft: ContractDraft, confidence: float, vouch: Vouch | None = None
+) -> tuple[ContractFields, list[str]]:
+    """Typed fields from a draft, plus a problem per value that is ungrounded or unreadable.
+
+    A value whose own quote fails can still stand on verified evidence that `vouch` finds for it
+    (the agent's finders): small models often garble a quote while getting the value right.
+    """
     problems: list[str] = []
     values: dict[str, Any] = {"parties": []}
     for party in draft.parties:
+        if normalize.says_nothing(party.name):
+            continue
+        name = " ".join(party.name.split())
         evidence = _grounded(parsed, party.page, party.quote)
+        if evidence is not None and not normalize.supports(party.quote, party.name, normalize.clean_text):
+            evidence = None
+        evidence = evidence or (vouch("parties", Party(name=name)) if vouch else None)
         if evidence is None:
-            problems.append(f"parties: quote for {party.name!r} not found on page {party.page}")
+            problems.append(f"parties: quote {party.quote!r} on page {party.page} does not name {party.name!r}")
             continue
         values["parties"].append(
             FieldValue[Party](
-                value=Party(name=" ".join(party.name.split()), role=party.role or None),
-                evidence=[evidence],
-                confidence=confidence,
+                value=Party(name=name, role=party.role or None), evidence=[evidence], confidence=confidence
             )
         )
     for name, parse in NORMALIZERS.items():
         cited: Cited | None = getattr(draft, name)
-        if cited is None:
+        if cited is None or (parse is not normalize.parse_bool and normalize.says_nothing(cited.value)):
+            continue
+        value = parse(cited.value)
+        if value is None:
+            problems.append(f"{name}: cannot read {cited.value!r} as a {name.replace('_', ' ')}")
             continue
         evidence = _grounded(parsed, cited.page, cited.quote)
-        value = parse(cited.value)
+        if evidence is not None and not normalize.supports(cited.quote, cited.value, parse):
+            evidence = None
+        evidence = evidence or (vouch(name, value) if vouch else None)
         if evidence is None:
-            problems.append(f"{name}: quote {cited.quote!r} not found on page {cited.page}")
-        elif value is None:
-            problems.append(f"{name}: cannot read {cited.value!r} as a {name.replace('_', ' ')}")
-        else:
-            values[name] = {"value": value, "evidence": [evidence], "confidence": confidence}
+            problems.append(f"{name}: quote {cited.quote!r} on page {cited.page} does not state {cited.value!r}")
+            continue
+        values[name] = {"value": value, "evidence": [evidence], "confidence": confidence}
     return ContractFields.model_validate(values), problems
 
 

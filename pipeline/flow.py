@@ -21,7 +21,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from connectors import Connector, ConnectorUnavailable, connector_for
-from pipeline import outbox
+from pipeline import metrics, outbox
 from pipeline.extractors import Extractor, cost_usd, extractor_for
 from pipeline.llm import LLM, TRANSIENT_LLM_ERRORS, LLMResponseError, connect
 from pipeline.models import ContractRecord, Extraction, ParsedDocument, Status, Verdict
@@ -116,6 +116,8 @@ def _extract(ctx: Context, db: Session, row: DocumentRow) -> Next:
         extraction = ctx.extractor(parsed)
     except LLMResponseError as exc:
         return Escalate(f"extraction failed: {exc}")
+    cost = cost_usd(extraction, ctx.settings.llm_prices)
+    metrics.LLM_COST.labels(extraction.model).inc(cost)
     db.merge(
         ExtractionRow(
             document_id=row.id,
@@ -123,7 +125,7 @@ def _extract(ctx: Context, db: Session, row: DocumentRow) -> Next:
             prompt_version=extraction.prompt_version,
             prompt_tokens=extraction.usage.prompt_tokens,
             completion_tokens=extraction.usage.completion_tokens,
-            cost_usd=cost_usd(extraction, ctx.settings.llm_prices),
+            cost_usd=cost,
             payload=extraction.model_dump(mode="json"),
         )
     )
@@ -203,9 +205,13 @@ def run_step(ctx: Context, stage: str, document_id: str) -> str | None:
                 return None
             set_status(db, document_id, Status.POSTED if outcome is None else DONE_STATUS[stage])
             db.add(StageRun(document_id=document_id, stage=stage, started_at=started, finished_at=now(), status="ok"))
+        metrics.step_done(stage, started, "ok")
+        if outcome is None:
+            metrics.DOCUMENTS_FINISHED.labels(Status.POSTED).inc()
         return outcome
     except TRANSIENT_ERRORS as exc:
         ctx.forget_llm()
+        metrics.RETRIES.labels(stage, type(exc).__name__).inc()
         with ctx.db() as db:
             _close(db, document_id, stage, started, "retry", f"{type(exc).__name__}: {exc}")
         raise
@@ -235,8 +241,10 @@ def _close(
             document_id=document_id, stage=stage, started_at=started, finished_at=now(), status=outcome, error=reason
         )
     )
+    metrics.step_done(stage, started, outcome)
     if status is None:
         return
+    metrics.DOCUMENTS_FINISHED.labels(status).inc()
     set_status(db, document_id, status, reason)
     # A file that cannot be parsed stays `failed`, but a person should see it: it is queued too.
     reviewable = status == Status.ESCALATED or (status == Status.FAILED and stage == "parse")

@@ -3,6 +3,7 @@ any OpenAI-compatible endpoint; the embedded local model is served behind the sa
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -11,6 +12,7 @@ import openai
 from instructor.core.exceptions import InstructorRetryException
 from pydantic import BaseModel
 
+from pipeline import metrics
 from pipeline.models import Usage
 from pipeline.settings import Settings
 
@@ -68,6 +70,7 @@ class LLM:
 
         `timeout` cuts a call that would outlive the caller's budget; the client's own is the default.
         """
+        started = time.monotonic()
         try:
             result, raw = self.client.chat.completions.create_with_completion(
                 model=self.model,
@@ -80,6 +83,7 @@ class LLM:
             )
         except InstructorRetryException as exc:
             if transient := _transient_cause(exc):
+                metrics.llm_call(self.name, "transient", Usage(), started)
                 raise transient from exc
             total = exc.total_usage
             usage = Usage(
@@ -87,8 +91,11 @@ class LLM:
                 prompt_tokens=getattr(total, "prompt_tokens", 0) or 0,
                 completion_tokens=getattr(total, "completion_tokens", 0) or 0,
             )
+            metrics.llm_call(self.name, "schema_error", usage, started)
             raise LLMResponseError(f"model answer failed the schema {exc.n_attempts} times", usage) from exc
-        return result, _usage_of(raw)
+        usage = _usage_of(raw)
+        metrics.llm_call(self.name, "ok", usage, started)
+        return result, usage
 
 
 def connect(settings: Settings) -> LLM:

@@ -6,6 +6,7 @@ Deterministic on purpose: the model copies text, code decides what it means.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -112,7 +113,9 @@ def parse_bool(text: str) -> bool | None:
 
 
 _LAW_PREFIX = re.compile(
-    r"^(?:the\s+)?(?:laws?\s+of\s+)?(?:the\s+)?(?:state|commonwealth|province|republic|kingdom)\s+of\s+", re.I
+    r"^(?:the\s+)?(?:laws?\s+of\s+)?(?:the\s+)?(?:federal\s+|united\s+)?"
+    r"(?:state|commonwealth|province|republic|kingdom)\s+of\s+",
+    re.I,
 )
 
 
@@ -122,5 +125,60 @@ def parse_jurisdiction(text: str) -> str | None:
     return name or None
 
 
+_NOTHING = re.compile(
+    r"(?:no|n/?a|none|null|nil|unknown|not\s+(?:stated|specified|mentioned|applicable|found|given))\.?", re.I
+)
+
+
+def says_nothing(text: str) -> bool:
+    """Small models write "not stated" (or "no") where the schema wants null: an absent value.
+    Not for yes/no fields, where "no" is the value."""
+    return not text.strip() or bool(_NOTHING.fullmatch(text.strip()))
+
+
 def clean_text(text: str) -> str | None:
     return " ".join(text.split()) or None
+
+
+# Where values stand in running text: finders search with these, and the support check below.
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+DATE_PATTERN = re.compile(
+    rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:day\s+of\s+)?{_MONTH},?\s+\d{{4}}"
+    r"|\d{4}-\d{2}-\d{2}"
+    r"|\d{1,2}/\d{1,2}/\d{2,4})\b",
+    re.I,
+)
+_WORD = "|".join(w for w in NUMBER_WORDS if len(w) > 2)
+_NUMBER = rf"(?:\d{{1,4}}|(?:{_WORD})(?:[\s-](?:{_WORD}))?)(?:\s*\(\d{{1,4}}\))?"
+DURATION_PATTERN = re.compile(rf"\b{_NUMBER}[\s-]+(?:calendar\s+|business\s+)?(?:day|week|month|year)s?\b", re.I)
+MONEY_PATTERN = re.compile(
+    r"(?:(?:US|C|A|CA|AU)?\$|€|£|\b(?:USD|EUR|GBP|CAD|AUD|CHF|JPY)\b)\s?\d{1,3}(?:[,.\s]\d{3})*(?:\.\d{2})?"
+    r"(?:\s(?:million|thousand|billion))?"
+    r"|\b\d{1,3}(?:,\d{3})+(?:\.\d{2})?\s?(?:USD|EUR|GBP|CAD|dollars|euros)\b",
+    re.I,
+)
+_TYPED: dict[Callable[[str], object], re.Pattern[str]] = {
+    parse_date: DATE_PATTERN,
+    parse_duration: DURATION_PATTERN,
+    parse_money: MONEY_PATTERN,
+}
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def supports(quote: str, value: str, parse: Callable[[str], object]) -> bool:
+    """Whether the quote states the value: a quote about something else is no evidence for it.
+
+    Typed values must appear in the quote with the same meaning ("March 1, 2025" for 2025-03-01);
+    text values need most of their words in it.
+    """
+    if (pattern := _TYPED.get(parse)) is not None:
+        wanted = parse(value)
+        return any(parse(match.group(0)) == wanted for match in pattern.finditer(quote))
+    if parse is parse_bool:
+        return True  # "yes"/"no" is a reading of the clause, not words in it
+    words = set(_TOKEN.findall(value.lower()))
+    return not words or len(words & set(_TOKEN.findall(quote.lower()))) >= 0.6 * len(words)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -69,6 +71,9 @@ class EmbeddedWorker:
 
     def __init__(self, settings: Settings) -> None:
         self.env = {**os.environ, "CONTRACTFLOW_HOME": str(settings.home.resolve())}
+        # The local model serves one request at a time: a second extraction would only wait in its
+        # queue and spend its own time budget there.
+        self.concurrency = 1 if settings.llm_base_url is None else 2
         self.log_path = settings.home / "logs" / "worker.log"
         self.process: subprocess.Popen[bytes] | None = None
         self.restarts = 0
@@ -77,7 +82,7 @@ class EmbeddedWorker:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "pipeline", "worker", "--concurrency", "2"],
+                [sys.executable, "-m", "pipeline", "worker", "--concurrency", str(self.concurrency)],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -194,13 +199,31 @@ def workers(settings: Settings) -> Iterator[EmbeddedWorker | None]:
         _check_workers(settings)
         yield None
         return
-    with local_model(settings):
+    with _stop_on_sigterm(), local_model(settings):
         worker = EmbeddedWorker(settings)
         worker.start()
         try:
             yield worker
         finally:
             worker.stop()
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm() -> Iterator[None]:
+    """Turn SIGTERM into SystemExit so the worker and model server we started are stopped too,
+    not left running behind a killed CLI."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def leave(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, leave)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run(

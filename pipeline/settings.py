@@ -64,7 +64,8 @@ class Settings(BaseSettings):
     staging_database_url: str | None = Field(default=None, description="SQLAlchemy URL of the SQL staging database")
     staging_table: str = "contract_staging"
     connector_timeout_s: float = Field(default=30.0, description="Per request to a destination")
-    outbox_max_attempts: int = Field(default=6, description="Deliveries tried before an outbox item is dead")
+    # With the task backoff (2 s doubling to 120 s, jittered) 30 deliveries ride out ~25 min of ERP downtime.
+    outbox_max_attempts: int = Field(default=30, description="Deliveries tried before an outbox item is dead")
     outbox_lease_s: float = Field(default=300.0, description="A claimed item is reclaimable after this")
     fault: str | None = Field(default=None, description="Test-only fault injection: crash-after-destination-write")
 
@@ -92,6 +93,13 @@ class Settings(BaseSettings):
     task_backoff_s: int = 2
     task_backoff_max_s: int = 120
     run_timeout_s: float = Field(default=6 * 3600.0, description="How long `run` waits for terminal states")
+    # Operations: redelivery after a worker dies, metrics, logs.
+    broker_visibility_timeout_s: float = Field(
+        default=1800.0, description="Redis: a task whose worker died is redelivered after this; exceed the longest task"
+    )
+    metrics_port: int | None = Field(default=None, description="`contractflow worker` serves Prometheus metrics here")
+    metrics_host: str = "127.0.0.1"
+    log_json: bool = Field(default=False, description="JSON log lines carrying document and run ids")
 
     @property
     def resolved_database_url(self) -> str:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import socket
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +16,7 @@ import pytest
 import redis
 
 from pipeline.settings import Settings
+from tests.fake_openai import FakeOpenAI, answer_from_expected
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_docs"
@@ -21,6 +26,34 @@ REDIS_URL = os.environ.get("CONTRACTFLOW_TEST_REDIS", "redis://127.0.0.1:6379/14
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "model: runs the real local model (slow, CPU-bound)")
+
+
+SMALL_MODEL = "qwen2.5-coder-0.5b"
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now, for a server a test starts."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def real_model() -> Path:
+    """The real 0.5B model and llama-cpp-python, provisioned (both cached) rather than skipped."""
+    from pipeline.local_llm import provision
+    from pipeline.local_llm.catalogue import CATALOGUE
+
+    if importlib.util.find_spec("llama_cpp") is None:
+        subprocess.run(["bash", str(ROOT / "scripts" / "build_llama.sh"), sys.prefix], check=True)
+    return provision.fetch(CATALOGUE[SMALL_MODEL])
+
+
+@pytest.fixture
+def model() -> Iterator[FakeOpenAI]:
+    """The scripted model server answering every sample contract with its ideal answer."""
+    with FakeOpenAI(answer_from_expected(SAMPLES)) as server:
+        yield server
 
 
 @pytest.fixture

@@ -10,14 +10,28 @@ It is a real socket server, so the real `openai` client (retries, timeouts, erro
 
 `answer_from_expected(sample_dir)` replies to an extraction request with the ideal `answer` of the
 sample contract whose quotes appear in the prompt.
+
+Load and faults, for the fault tests and the benchmarks: `latency` (seconds per answer), `capacity`
+(requests served at once; the excess gets 429, or waits with `overflow="queue"`) and `fault_rate`
+(that share of requests, drawn from a seeded RNG, answers 429, 500, too late or with invalid JSON).
+Standalone, serving the sample answers:
+
+    python -m tests.fake_openai --port 8011 --latency 1 --capacity 4 --fault-rate 0.3
+
+`GET /stats` reports what it served (requests, faults by kind, peak in flight, busy slot-seconds).
 """
 
 from __future__ import annotations
 
+import argparse
+import collections
 import dataclasses
 import itertools
 import json
+import random
+import signal
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -138,16 +152,57 @@ def tool_name(request: dict[str, Any]) -> str | None:
     return str(tools[0]["function"]["name"]) if tools else None
 
 
+FAULT_KINDS = ("429", "500", "timeout", "invalid_json")
+
+
+def fault_reply(kind: str, timeout_s: float) -> Reply:
+    """What an injected fault of this kind answers; `timeout` answers only after `timeout_s`."""
+    if kind == "timeout":
+        return Reply.slow(timeout_s)
+    if kind == "invalid_json":
+        return Reply.tool('{"title": {"value": "unterminated')
+    return Reply.error(int(kind), f"fake_openai: injected fault {kind}")
+
+
 class FakeOpenAI:
     """Serve `POST /v1/chat/completions` and `GET /v1/models` on 127.0.0.1 from a daemon thread.
 
     `responder` may be replaced between calls. `requests` holds every parsed chat request body in
-    arrival order; `headers` the matching request headers.
+    arrival order; `headers` the matching request headers. `latency`, `capacity`, `overflow`,
+    `fault_rate`, `faults`, `fault_timeout_s` and `seed` shape load and faults (module docstring).
     """
 
-    def __init__(self, responder: Responder | None = None, *, model: str = "fake-model") -> None:
+    def __init__(
+        self,
+        responder: Responder | None = None,
+        *,
+        model: str = "fake-model",
+        port: int = 0,
+        latency: float = 0.0,
+        capacity: int | None = None,
+        overflow: str = "429",
+        fault_rate: float = 0.0,
+        faults: Iterable[str] = FAULT_KINDS,
+        fault_timeout_s: float = 30.0,
+        seed: int = 0,
+    ) -> None:
+        if overflow not in ("429", "queue"):
+            raise ValueError(f"overflow must be '429' or 'queue', not {overflow!r}")
         self.responder: Responder = responder or (lambda _: Reply.text(""))
         self.model = model
+        self.port = port
+        self.latency = latency
+        self.capacity = capacity
+        self.overflow = overflow
+        self.fault_rate = fault_rate
+        self.faults = tuple(faults)
+        self.fault_timeout_s = fault_timeout_s
+        self._slots = threading.BoundedSemaphore(capacity) if capacity else None
+        self._rng = random.Random(seed)
+        self.injected: collections.Counter[str] = collections.Counter()  # faults by kind, and "overflow"
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        self.busy_seconds = 0.0  # summed time requests held a slot: utilization = busy / (capacity * wall)
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.usages: list[dict[str, int]] = []  # the usage each completion reported
@@ -165,7 +220,7 @@ class FakeOpenAI:
         return f"http://127.0.0.1:{port}/v1"
 
     def start(self) -> FakeOpenAI:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler_for(self))
         server.daemon_threads = True
         server.block_on_close = False  # never wait on a handler stuck writing to a gone client
         self._server = server
@@ -188,6 +243,46 @@ class FakeOpenAI:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "requests": len(self.requests),
+                "faults": dict(self.injected),
+                "in_flight": self.in_flight,
+                "peak_in_flight": self.peak_in_flight,
+                "busy_seconds": round(self.busy_seconds, 3),
+                "capacity": self.capacity,
+            }
+
+    # -- load and faults ----------------------------------------------------------------------------
+
+    def _take_slot(self) -> bool:
+        """A capacity slot for one request; False when full and overflowing requests get 429."""
+        if self._slots is not None and not self._slots.acquire(blocking=self.overflow == "queue"):
+            with self._lock:
+                self.injected["overflow"] += 1
+            return False
+        with self._lock:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        return True
+
+    def _free_slot(self, held_since: float) -> None:
+        with self._lock:
+            self.in_flight -= 1
+            self.busy_seconds += time.monotonic() - held_since
+        if self._slots is not None:
+            self._slots.release()
+
+    def _fault(self) -> Reply | None:
+        """The injected fault for this request, if the seeded draw picks one."""
+        with self._lock:
+            if not self.faults or self._rng.random() >= self.fault_rate:
+                return None
+            kind = self._rng.choice(self.faults)
+            self.injected[kind] += 1
+        return fault_reply(kind, self.fault_timeout_s)
 
     # -- response building --------------------------------------------------------------------------
 
@@ -263,7 +358,9 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 pass  # the client gave up (timeout); nothing to tell it
 
         def do_GET(self) -> None:
-            if self.path.rstrip("/") == "/v1/models":
+            if self.path.rstrip("/") == "/stats":
+                self._send(200, fake.stats())
+            elif self.path.rstrip("/") == "/v1/models":
                 self._send(
                     200,
                     {
@@ -292,12 +389,23 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             if body.get("stream"):
                 self._send(400, _error_body("fake_openai does not stream", "invalid_request_error"))
                 return
+            if not fake._take_slot():
+                self._send(429, _error_body("fake_openai: over capacity", "rate_limit_exceeded"), {"Retry-After": "1"})
+                return
+            held_since = time.monotonic()
             try:
-                reply = fake.responder(body)
+                self._answer(body, number)
+            finally:
+                fake._free_slot(held_since)
+
+        def _answer(self, body: dict[str, Any], number: int) -> None:
+            try:
+                reply = fake._fault() or fake.responder(body)
             except Exception as exc:  # a broken responder must fail the test visibly, not hang it
                 self._send(500, _error_body(f"responder raised {exc!r}", "server_error"))
                 return
-            if reply.delay and fake._stopping.wait(reply.delay):
+            delay = reply.delay + fake.latency
+            if delay and fake._stopping.wait(delay):
                 return  # shutting down
             if reply.status >= 400:
                 self._send(reply.status, _error_body(reply.error_message, reply.error_type), reply.headers)
@@ -333,6 +441,9 @@ def sample_documents(sample_dir: Path) -> dict[str, Path]:
 
 def _squash(text: str) -> str:
     return " ".join(text.split())
+
+
+REJECTED = {"value": "none", "page": 1, "quote": ""}
 
 
 def empty_answer() -> dict[str, Any]:
@@ -392,7 +503,46 @@ def answer_from_expected(
         else:
             answer = json.loads(json.dumps(expected[stem]["answer"]))
             answer = transform(stem, answer) if transform else answer
-        # The agent asks for an action; an ideal one submits the fields at once.
+        # A field the contract lacks is rejected outright ("none"): the agent keeps proposed values
+        # that an answer leaves out. The agent's later steps ask for an action: submit at once.
+        if "Proposed fields" in user_text(request):
+            answer = {key: REJECTED if value is None else value for key, value in answer.items()}
         return Reply.tool({"tool": "submit", "fields": answer} if tool_name(request) == "AgentAction" else answer)
 
     return respond
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the sample contracts' answers on 127.0.0.1 until SIGINT or SIGTERM (benchmarks)."""
+    parser = argparse.ArgumentParser(prog="python -m tests.fake_openai", description=main.__doc__)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds per answer")
+    parser.add_argument("--capacity", type=int, default=None, help="requests served at once")
+    parser.add_argument("--overflow", choices=("429", "queue"), default="429", help="what excess requests get")
+    parser.add_argument("--fault-rate", type=float, default=0.0, help="share of requests answered with a fault")
+    parser.add_argument("--faults", default=",".join(FAULT_KINDS), help="comma-separated fault kinds")
+    parser.add_argument("--fault-timeout", type=float, default=30.0, help="seconds a `timeout` fault waits")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--samples", type=Path, default=Path(__file__).resolve().parent.parent / "sample_docs")
+    args = parser.parse_args(argv)
+    server = FakeOpenAI(
+        answer_from_expected(args.samples),
+        port=args.port,
+        latency=args.latency,
+        capacity=args.capacity,
+        overflow=args.overflow,
+        fault_rate=args.fault_rate,
+        faults=[kind for kind in args.faults.split(",") if kind],
+        fault_timeout_s=args.fault_timeout,
+        seed=args.seed,
+    ).start()
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    print(server.base_url, flush=True)  # the caller reads the address from the first line
+    stop.wait()
+    server.stop()
+
+
+if __name__ == "__main__":
+    main()

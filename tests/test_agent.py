@@ -22,6 +22,7 @@ from tests.fake_openai import FakeOpenAI, Reply, load_expected, scripted, tool_n
 RULES = load_rules(ROOT / "rules")
 MSA = SAMPLES / "01_msa_northwind_larkspur.pdf"
 EXPECTED = load_expected(SAMPLES)["01_msa_northwind_larkspur"]
+INVENTED = "payment_terms: quote 'ninety days net' on page 2 does not state 'Net 90'"
 
 
 @pytest.fixture
@@ -85,7 +86,7 @@ def test_first_reading_is_repaired_with_tools_the_model_chooses(server: FakeOpen
         "submit",
     ]
     assert [tool_name(r) for r in server.requests] == ["ContractDraft"] + ["AgentAction"] * 4
-    assert "payment_terms: quote 'ninety days net' not found on page 2" in user_text(server.requests[1])
+    assert INVENTED in user_text(server.requests[1])
     assert "<result>\n[page" in user_text(server.requests[2])
     assert "known counterparties: Northwind Analytics, Inc." in user_text(server.requests[4])
     assert extraction.usage.calls == 5
@@ -120,8 +121,9 @@ def test_a_model_that_never_resubmits_is_made_to_on_the_last_step(server: FakeOp
     extraction = agent(server, parse_file(MSA), max_steps=5)
     assert len(server.requests) == 5
     assert [tool_name(r) for r in server.requests] == ["ContractDraft"] + ["AgentAction"] * 3 + ["ContractDraft"]
+    assert "You did this already" in user_text(server.requests[3])
     assert extraction.fields.payment_terms is None
-    assert extraction.flags == ["dropped after re-ask: payment_terms: quote 'ninety days net' not found on page 2"]
+    assert extraction.flags == [f"dropped after re-ask: {INVENTED}"]
 
 
 def test_a_model_that_never_answers_in_schema_is_stopped_by_the_step_budget(server: FakeOpenAI) -> None:
@@ -129,6 +131,13 @@ def test_a_model_that_never_answers_in_schema_is_stopped_by_the_step_budget(serv
     extraction = agent(server, parse_file(MSA), max_steps=3)
     assert extraction.escalation == "budget exhausted: 3 steps"
     assert len(server.requests) == 3 * 3  # a call and instructor's two re-asks per step
+
+
+def test_a_repair_keeps_what_no_problem_questioned(server: FakeOpenAI) -> None:
+    fixed_terms_only = {"payment_terms": EXPECTED["answer"]["payment_terms"], "parties": []}
+    server.responder = scripted([Reply.tool(_invented(EXPECTED["answer"])), submit(fixed_terms_only)])
+    extraction = agent(server, parse_file(MSA))
+    assert extraction.fields.plain() == EXPECTED["fields"]
 
 
 def test_token_budget_escalates(server: FakeOpenAI) -> None:
@@ -154,9 +163,9 @@ def test_wall_clock_budget_cancels_a_slow_call(server: FakeOpenAI) -> None:
 def test_ungrounded_value_is_re_asked_once_then_dropped(server: FakeOpenAI) -> None:
     server.responder = scripted([Reply.tool(_invented(EXPECTED["answer"])), submit(_invented(EXPECTED["answer"]))])
     extraction = agent(server, parse_file(MSA))
-    assert "payment_terms: quote 'ninety days net' not found on page 2" in user_text(server.requests[1])
+    assert INVENTED in user_text(server.requests[1])
     assert extraction.fields.payment_terms is None
-    assert extraction.flags == ["dropped after re-ask: payment_terms: quote 'ninety days net' not found on page 2"]
+    assert extraction.flags == [f"dropped after re-ask: {INVENTED}"]
 
 
 def _with_injection(parsed: ParsedDocument, hidden: bool) -> ParsedDocument:
@@ -190,3 +199,17 @@ def test_visible_keeps_offsets_and_detection_ignores_ordinary_contract_language(
     assert len(shown.pages[0].text) == len(page.text) and "secret" not in shown.pages[0].text
     clean = parse_file(MSA)
     assert instruction_like(clean) == []
+
+
+def test_a_garbled_quote_with_a_right_value_stands_on_the_finders_evidence(server: FakeOpenAI) -> None:
+    garbled = {
+        **EXPECTED["answer"],
+        "effective_date": {"value": "March 1, 2025", "page": 1, "quote": "as of March 1 2025 Renewal"},
+    }
+    server.responder = scripted([Reply.tool(garbled)])
+    parsed = parse_file(MSA)
+    extraction = agent(server, parsed)
+    assert extraction.steps == ["submit('')"] and extraction.flags == []
+    evidence = extraction.fields.effective_date.evidence[0]
+    assert "March 1, 2025" in evidence.quote
+    assert parsed.pages[evidence.page - 1].text[evidence.start : evidence.end].split() == evidence.quote.split()

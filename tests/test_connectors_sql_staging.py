@@ -10,7 +10,7 @@ import pytest
 from connectors import ConnectorUnavailable
 from connectors.sql_staging import SqlStagingConnector
 from pipeline.models import ContractRecord
-from tests.tryton_fixtures import free_port
+from tests.conftest import free_port
 
 KEY = "d" * 64
 

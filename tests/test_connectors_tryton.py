@@ -12,9 +12,9 @@ import pytest
 from connectors import ConnectorError, ConnectorUnavailable
 from connectors.tryton import AGREEMENT, TrytonConnector
 from pipeline.models import ContractRecord
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, free_port
 from tests.fake_openai import load_expected
-from tests.tryton_fixtures import ADMIN_PASSWORD, DATABASE, TrytonServer, free_port, tryton, tryton_template
+from tests.tryton_fixtures import ADMIN_PASSWORD, DATABASE, TrytonServer, tryton, tryton_template
 
 __all__ = ["tryton", "tryton_template"]  # fixtures used here
 

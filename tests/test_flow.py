@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from tests.conftest import SAMPLES
 from tests.fake_openai import FakeOpenAI, Reply, answer_from_expected, load_expected, sample_documents
 
 EXPECTED = load_expected(SAMPLES)
+INVENTED = "payment_terms: quote 'payable within ninety days' on page 1 does not state 'Net 90'"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -27,12 +27,6 @@ def store_url(request: pytest.FixtureRequest, home: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{home / 'state.db'}"
     return request.getfixturevalue("postgres_url")
-
-
-@pytest.fixture
-def model() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI(answer_from_expected(SAMPLES)) as server:
-        yield server
 
 
 def make_context(home: Path, store_url: str, server: FakeOpenAI, **options: Any) -> Context:
@@ -82,13 +76,13 @@ def test_ungrounded_quote_is_re_asked_then_dropped_and_flagged(home: Path, model
     ctx = make_context(home, f"sqlite:///{home / 's.db'}", model)
     result = process(ctx, SAMPLES / "01_msa_northwind_larkspur.pdf")
     assert len(model.requests) == 2
-    assert "payment_terms: quote 'payable within ninety days' not found" in model.requests[1]["messages"][-1]["content"]
+    assert INVENTED in model.requests[1]["messages"][-1]["content"]
     assert result["fields"]["payment_terms"] is None
     with session(ctx.settings.resolved_database_url) as db:
         from pipeline.store import VerdictRow
 
         notes = db.get_one(VerdictRow, result["id"]).payload["notes"]
-    assert notes == ["dropped after re-ask: payment_terms: quote 'payable within ninety days' not found on page 1"]
+    assert notes == [f"dropped after re-ask: {INVENTED}"]
 
 
 @pytest.mark.parametrize(

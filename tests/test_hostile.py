@@ -7,22 +7,13 @@ of the batch goes on; failed files stay in the document store for a person.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from pipeline.ingest import safe_filename
 from pipeline.store import DocumentRow, session
-from tests.fake_openai import FakeOpenAI, answer_from_expected
+from tests.fake_openai import FakeOpenAI
 from tests.hostile_corpus import ATTACHMENTS, LIMITS, build
 from tests.test_run_e2e import SAMPLES, contractflow, environment
-
-
-@pytest.fixture
-def model() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI(answer_from_expected(SAMPLES)) as server:
-        yield server
 
 
 def test_hostile_corpus_ends_terminal_with_specific_reasons(tmp_path: Path, home: Path, model: FakeOpenAI) -> None:

@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field
 from typer.testing import CliRunner
 
 from pipeline.local_llm import cli, provision, server
-from pipeline.local_llm.catalogue import CATALOGUE, LocalModelError, ModelSpec
+from pipeline.local_llm.catalogue import LocalModelError, ModelSpec
 from pipeline.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -276,14 +276,6 @@ def test_missing_llama_cpp_names_the_setup_command(cache: Path, tmp_path: Path,
 
 
 # --- the real 0.5B model (`-m model`) ------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def real_model() -> Path:
-    """Provision llama-cpp-python (cached wheel) and the 0.5B weights (cached fetch)."""
-    if importlib.util.find_spec("llama_cpp") is None:
-        subprocess.run(["bash", str(REPO / "scripts" / "build_llama.sh"), sys.prefix], check=True)
-    return provision.fetch(CATALOGUE[SMALL])
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from pipeline.models import Duration
-from pipeline.normalize import parse_bool, parse_date, parse_duration, parse_jurisdiction, parse_money
+from pipeline.normalize import parse_bool, parse_date, parse_duration, parse_jurisdiction, parse_money, says_nothing
 
 
 @pytest.mark.parametrize(
@@ -66,3 +66,10 @@ def test_jurisdiction_and_bool() -> None:
     assert parse_bool("yes") is True
     assert parse_bool("no") is False
     assert parse_bool("maybe") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "nothing"), [("not stated", True), ("N/A", True), ("no", True), ("", True), ("Net 30", False)]
+)
+def test_placeholders_a_model_writes_for_null(text: str, nothing: bool) -> None:
+    assert says_nothing(text) is nothing

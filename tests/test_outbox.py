@@ -32,10 +32,10 @@ from pipeline.store import DocumentRow, OutboxItem, PostingRow, session
 from tests.conftest import ROOT, SAMPLES
 from tests.fake_openai import FakeOpenAI, load_expected, sample_documents
 from tests.test_connectors_webhook import SECRET, Receiver, receiver
-from tests.test_run_e2e import RUN_TIMEOUT_S, contractflow, model
+from tests.test_run_e2e import RUN_TIMEOUT_S, contractflow
 from tests.tryton_fixtures import TrytonServer, tryton, tryton_template
 
-__all__ = ["model", "receiver", "tryton", "tryton_template"]  # fixtures used here
+__all__ = ["receiver", "tryton", "tryton_template"]  # fixtures used here
 
 EXPECTED = load_expected(SAMPLES)
 POSTED = [stem for stem, expected in EXPECTED.items() if expected["status"] == "posted"]

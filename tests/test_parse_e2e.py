@@ -5,26 +5,18 @@ from __future__ import annotations
 import html
 import io
 import json
-from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 
 import docx
-import pytest
 
 from pipeline.store import ParsedRow, session
-from tests.fake_openai import FakeOpenAI, answer_from_expected, load_expected
+from tests.fake_openai import FakeOpenAI, load_expected
 from tests.test_parse import OCR_TEXT, image_file, scan_of, scanned_pdf
 from tests.test_run_e2e import SAMPLES, contractflow, environment
 
 STEM = "04_consulting_fixed_term"
 TEXT = (SAMPLES / f"{STEM}.txt").read_text(encoding="utf-8")
-
-
-@pytest.fixture
-def model() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI(answer_from_expected(SAMPLES)) as server:
-        yield server
 
 
 def docx_of(text: str) -> bytes:

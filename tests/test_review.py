@@ -24,17 +24,11 @@ from pipeline.review.web import create_app
 from pipeline.settings import Settings, get_settings
 from pipeline.store import AuditEntry, DocumentRow, ExtractionRow, ReviewItem, session
 from tests.conftest import SAMPLES
-from tests.fake_openai import FakeOpenAI, answer_from_expected
+from tests.fake_openai import FakeOpenAI
 
 ESCALATING = SAMPLES / "06_supply_expiration_before_effective.pdf"
 PASSWORD = "correct horse battery staple"
 USERS = {"alice": hash_password(PASSWORD)}
-
-
-@pytest.fixture
-def model() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI(answer_from_expected(SAMPLES)) as server:
-        yield server
 
 
 def review_settings(home: Path, model: FakeOpenAI, database_url: str | None = None) -> Settings:

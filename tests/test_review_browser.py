@@ -18,8 +18,7 @@ from pipeline.flow import Context
 from pipeline.review import service
 from pipeline.review.web import create_app
 from pipeline.store import DocumentRow
-from tests.conftest import SAMPLES
-from tests.fake_openai import FakeOpenAI, answer_from_expected
+from tests.fake_openai import FakeOpenAI
 from tests.test_review import ESCALATING, PASSWORD, posted_lines, process, review_settings
 
 CHROMIUM = "/usr/bin/chromium"
@@ -33,12 +32,6 @@ CHROMIUM_ARGS = [
 ]
 # Set to docs/review-document-view.png to refresh the screenshot kept in the docs.
 SCREENSHOT = os.environ.get("CONTRACTFLOW_REVIEW_SCREENSHOT")
-
-
-@pytest.fixture
-def model() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI(answer_from_expected(SAMPLES)) as server:
-        yield server
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,16 +17,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT, SAMPLES
-from tests.fake_openai import FakeOpenAI, answer_from_expected, load_expected
+from tests.fake_openai import FakeOpenAI, Reply, load_expected
 
 EXPECTED = load_expected(SAMPLES)
 RUN_TIMEOUT_S = 240
-
-
-@pytest.fixture
-def model() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI(answer_from_expected(SAMPLES)) as server:
-        yield server
 
 
 @pytest.fixture
@@ -123,3 +118,40 @@ def test_redis_run_without_workers_says_how_to_start_one(home: Path, model: Fake
     result = contractflow(env, "run", str(SAMPLES / "04_consulting_fixed_term.txt"))
     assert result.returncode == 2
     assert "start one with `contractflow worker`" in " ".join(result.stderr.split())
+
+
+def _processes_with(home: Path) -> list[int]:
+    """Processes whose environment names this home: the run's own worker children."""
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if f"CONTRACTFLOW_HOME={home}".encode() in environ.read_bytes().split(b"\0"):
+                found.append(int(environ.parent.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_a_terminated_run_stops_the_worker_it_started(home: Path, model: FakeOpenAI) -> None:
+    model.responder = lambda _: Reply.slow(60)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "run", str(SAMPLES / "04_consulting_fixed_term.txt")],
+        env=environment(home, model),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not model.requests and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert model.requests, "the worker never called the model"
+        assert len(_processes_with(home)) >= 2  # the CLI and its worker
+        run.send_signal(signal.SIGTERM)
+        assert run.wait(timeout=60) == 128 + signal.SIGTERM
+        deadline = time.monotonic() + 30
+        while _processes_with(home) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _processes_with(home) == []
+    finally:
+        run.kill()

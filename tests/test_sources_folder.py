@@ -7,22 +7,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.fake_openai import FakeOpenAI, answer_from_expected
+from tests.fake_openai import FakeOpenAI
 from tests.test_run_e2e import ROOT, SAMPLES, environment
 
 CONTRACT = (SAMPLES / "04_consulting_fixed_term.txt").read_bytes()
 WAIT_S = 180
-
-
-@pytest.fixture
-def model() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI(answer_from_expected(SAMPLES)) as server:
-        yield server
 
 
 def wait_until(check: object, what: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -18,23 +17,12 @@ from pipeline.flow import Context, run_inline
 from pipeline.settings import Settings
 from pipeline.sources.s3 import BucketWatcher, client
 from pipeline.store import DocumentRow, SeenObject, session
-from tests.fake_openai import FakeOpenAI, answer_from_expected
+from tests.conftest import free_port
+from tests.fake_openai import FakeOpenAI
 from tests.test_run_e2e import ROOT, SAMPLES, contractflow, environment
 
 CONTRACT = (SAMPLES / "04_consulting_fixed_term.txt").read_bytes()
 MOTO = shutil.which("moto_server", path=str(ROOT / ".venv" / "bin")) or shutil.which("moto_server")
-
-
-@pytest.fixture
-def model() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI(answer_from_expected(SAMPLES)) as server:
-        yield server
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -14,17 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.fake_openai import FakeOpenAI, answer_from_expected
+from tests.fake_openai import FakeOpenAI
 from tests.test_run_e2e import ROOT, SAMPLES, environment
 from tests.test_sources_s3 import free_port
 
 WAIT_S = 180
-
-
-@pytest.fixture
-def model() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI(answer_from_expected(SAMPLES)) as server:
-        yield server
 
 
 @pytest.fixture

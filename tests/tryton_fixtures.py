@@ -25,6 +25,8 @@ import trytond
 from filelock import FileLock
 from proteus import config as proteus_config
 
+from tests.conftest import free_port
+
 ADMIN_PASSWORD = "admin"
 DATABASE = "erp"
 START_TIMEOUT_S = 60.0
@@ -71,12 +73,6 @@ def tryton_template() -> Path:
         if not template.exists():
             build_template(template)
     return template
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

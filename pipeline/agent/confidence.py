@@ -12,7 +12,7 @@ from pipeline import normalize
 from pipeline.agent.finders import Candidate
 
 WEIGHTS_FILE = Path(__file__).with_name("calibration.json")
-SIGNALS = ("finder_agrees", "rules_ok", "first_submission", "in_preamble")
+SIGNALS = ("finder_agrees", "rules_ok", "first_submission", "in_preamble", "model_confirmed")
 # Finder kind that can confirm each field's value.
 FINDER_KIND = {
     "agreement_date": "dates",
@@ -38,15 +38,20 @@ def load_weights(path: Path = WEIGHTS_FILE) -> dict[str, float]:
     return {k: float(v) for k, v in json.loads(path.read_text())["weights"].items()}
 
 
-def finder_agrees(field: str, value: Any, candidates: dict[str, list[Candidate]]) -> bool:
+def agreeing_candidate(field: str, value: Any, candidates: dict[str, list[Candidate]]) -> Candidate | None:
+    """A finder's candidate that reads as the same value, if any."""
     kind = FINDER_KIND.get(field)
     if kind is None:
-        return False
+        return None
     normal = _NORMALIZE[kind]
     mine = normal(value.name) if field == "parties" else value
     if kind == "governing_law":
         mine = str(value).casefold()
-    return any(normal(c.value) == mine for c in candidates[kind])
+    return next((c for c in candidates[kind] if normal(c.value) == mine), None)
+
+
+def finder_agrees(field: str, value: Any, candidates: dict[str, list[Candidate]]) -> bool:
+    return agreeing_candidate(field, value, candidates) is not None
 
 
 def probability(signals: dict[str, bool], weights: dict[str, float]) -> float:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from pipeline.models import ParsedDocument
-from pipeline.normalize import NUMBER_WORDS, parse_duration
+from pipeline.normalize import DATE_PATTERN, DURATION_PATTERN, MONEY_PATTERN, parse_duration
 
 CONTEXT = 90  # characters either side kept as the candidate's quote
 
@@ -27,26 +27,6 @@ class Candidate:
     label: str = ""  # what the context suggests, e.g. "effective", "governing law"
 
 
-_MONTH = (
-    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
-    r"|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
-)
-_DATE = re.compile(
-    rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
-    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:day\s+of\s+)?{_MONTH},?\s+\d{{4}}"
-    r"|\d{4}-\d{2}-\d{2}"
-    r"|\d{1,2}/\d{1,2}/\d{2,4})\b",
-    re.I,
-)
-_WORD = "|".join(w for w in NUMBER_WORDS if len(w) > 2)
-_NUMBER = rf"(?:\d{{1,4}}|(?:{_WORD})(?:[\s-](?:{_WORD}))?)(?:\s*\(\d{{1,4}}\))?"
-_DURATION = re.compile(rf"\b{_NUMBER}[\s-]+(?:calendar\s+|business\s+)?(?:day|week|month|year)s?\b", re.I)
-_MONEY = re.compile(
-    r"(?:(?:US|C|A|CA|AU)?\$|€|£|\b(?:USD|EUR|GBP|CAD|AUD|CHF|JPY)\b)\s?\d{1,3}(?:[,.\s]\d{3})*(?:\.\d{2})?"
-    r"(?:\s(?:million|thousand|billion))?"
-    r"|\b\d{1,3}(?:,\d{3})+(?:\.\d{2})?\s?(?:USD|EUR|GBP|CAD|dollars|euros)\b",
-    re.I,
-)
 _LAW = re.compile(
     r"(?:governed\s+by|constru\w+\s+(?:and\s+\w+\s+)?in\s+accordance\s+with|subject\s+to)"
     r"[^.;]{0,80}?\blaws?\s+of\s+(?:the\s+)?(?:(?:State|Commonwealth|Province)\s+of\s+)?"
@@ -112,14 +92,14 @@ def _candidates(
 
 
 def find_dates(parsed: ParsedDocument) -> list[Candidate]:
-    return list(_candidates(parsed, "date", _DATE, lambda before, after: _label(before, after, DATE_LABELS)))
+    return list(_candidates(parsed, "date", DATE_PATTERN, lambda before, after: _label(before, after, DATE_LABELS)))
 
 
 def find_durations(parsed: ParsedDocument) -> list[Candidate]:
     def label(before: str, after: str) -> str:
         return _label(before, after, DURATION_LABELS)
 
-    return [c for c in _candidates(parsed, "duration", _DURATION, label) if _plausible_duration(c.value)]
+    return [c for c in _candidates(parsed, "duration", DURATION_PATTERN, label) if _plausible_duration(c.value)]
 
 
 def _plausible_duration(value: str) -> bool:
@@ -128,7 +108,7 @@ def _plausible_duration(value: str) -> bool:
 
 
 def find_amounts(parsed: ParsedDocument) -> list[Candidate]:
-    return list(_candidates(parsed, "amount", _MONEY))
+    return list(_candidates(parsed, "amount", MONEY_PATTERN))
 
 
 def find_governing_law(parsed: ParsedDocument) -> list[Candidate]:
@@ -151,8 +131,8 @@ def find_parties(parsed: ParsedDocument) -> list[Candidate]:
         for left, right in regions:
             for match in _ORG.finditer(text, left, right):
                 name = " ".join(match.group(0).split()).strip(" ,")
-                if len(name) < 4 or name.lower().startswith(("the ", "this ", "such ", "each ")):
-                    continue
+                if len(name.split()) < 2 or name.lower().startswith(("the ", "this ", "such ", "each ", "whereas")):
+                    continue  # a bare suffix ("Corp.") or a phrase, not a name
                 role = _DEFINED.search(text, match.end(), min(len(text), match.end() + 200))
                 w_left, w_right = _window(text, match.start(), match.end())
                 key = re.sub(r"\W", "", name.lower())

@@ -8,10 +8,11 @@ rule errors are sent back once, then dropped and flagged or left for validation 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import openai
 from pydantic import BaseModel, Field
@@ -92,12 +93,11 @@ FIELD_QUERIES = {
 PASSAGE_CHARS = 500
 
 
-def opening(toolbox: Toolbox) -> str:
+def opening(toolbox: Toolbox, proposed: dict[str, Any]) -> str:
     """The first observation: the preamble, a proposal from the finders, and the passages most
     likely to hold what the proposal lacks; not the whole contract."""
     parsed = toolbox.parsed
     beginning = parsed.pages[0].text[:PREAMBLE_CHARS]
-    proposed = propose(toolbox)
     proposal = json.dumps(proposed, ensure_ascii=False)
     passages: dict[tuple[int, int], str] = {}
     for name, query in FIELD_QUERIES.items():
@@ -112,7 +112,8 @@ def opening(toolbox: Toolbox) -> str:
     return (
         f'<document pages="{len(parsed.pages)}">\n[page 1, beginning]\n{beginning}\n{more}\n</document>\n'
         f"<result>\nProposed fields found by patterns (may be wrong or incomplete):\n{proposal}\n</result>\n"
-        "Submit the contract's fields: keep what the text supports, fix what is wrong, add what is missing."
+        "Submit the contract's fields: fix what is wrong, add what is missing. A field you leave out keeps "
+        'the proposal; write "none" as the value of a proposed field the contract does not support.'
     )
 
 
@@ -129,7 +130,9 @@ def _observe(toolbox: Toolbox, action: AgentAction) -> str:
         return f"tool error: {exc}"
 
 
-def _with_confidence(fields: ContractFields, toolbox: Toolbox, rules: RuleSet, first: bool) -> ContractFields:
+def _with_confidence(
+    fields: ContractFields, toolbox: Toolbox, rules: RuleSet, first: bool, proposed_only: set[str]
+) -> ContractFields:
     weights = confidence.load_weights()
     flagged = {name for v in evaluate(fields, rules) for name in v.fields}
     preamble_end = PREAMBLE_CHARS
@@ -142,9 +145,30 @@ def _with_confidence(fields: ContractFields, toolbox: Toolbox, rules: RuleSet, f
                 "rules_ok": name not in flagged,
                 "first_submission": first,
                 "in_preamble": evidence.page == 1 and (evidence.start or 0) < preamble_end,
+                "model_confirmed": name not in proposed_only,
             }
             item.confidence = confidence.probability(item.signals, weights)
     return fields
+
+
+def _with_proposal(proposal: dict[str, Any], draft: ContractDraft) -> tuple[ContractDraft, set[str]]:
+    """The model's answer, with the proposal standing where the model said nothing (it rejects a
+    proposed value by writing "none"); and the fields taken from the proposal alone."""
+    answer = draft.model_dump()
+    taken = {name for name, value in proposal.items() if value and not answer.get(name)}
+    return ContractDraft.model_validate({**answer, **{name: proposal[name] for name in taken}}), taken
+
+
+def _keep_unquestioned(first: ContractFields, second: ContractFields, problems: list[str]) -> ContractFields:
+    """A repair answers the problems raised; a value the first reading had, that no problem
+    questioned and the repair left out, is kept rather than lost."""
+    questioned = " ".join(problems)
+    kept = {
+        name: getattr(first, name)
+        for name in type(first).model_fields
+        if getattr(first, name) and not getattr(second, name) and not re.search(rf"\b{name}\b", questioned)
+    }
+    return second.model_copy(update=kept)
 
 
 def run_agent(
@@ -161,8 +185,10 @@ def run_agent(
     suspicious = instruction_like(parsed) + hidden_text(parsed)
     document = visible(parsed)  # hidden text never reaches the model
     toolbox = Toolbox(document, lookup_party)
-    messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": opening(toolbox)}]
-    fields, dropped, submissions, escalation = ContractFields(), list[str](), 0, None
+    proposal = propose(toolbox)
+    messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": opening(toolbox, proposal)}]
+    proposed_only: set[str] = set()
+    fields, dropped, problems, submissions, escalation = ContractFields(), list[str](), list[str](), 0, None
     while (escalation := run.exhausted()) is None:
         must_submit = submissions == 0 or len(run.steps) == budget.max_steps - 1
         try:
@@ -186,19 +212,25 @@ def run_agent(
             break
         left = budget.max_steps - len(run.steps)
         if action.tool != "submit":
-            observation = f"<result>\n{_observe(toolbox, action)}\n</result>\nSteps left: {left}."
-            messages.append({"role": "user", "content": observation})
+            repeated = run.steps[-1] in run.steps[:-1]
+            result = "You did this already; its result is above." if repeated else _observe(toolbox, action)
+            messages.append({"role": "user", "content": f"<result>\n{result}\n</result>\nSteps left: {left}."})
             continue
         submissions += 1
-        fields, dropped = to_fields(document, action.fields or ContractDraft.model_validate({}), confidence=0.0)
+        previous = fields
+        draft, proposed_only = _with_proposal(proposal, action.fields or ContractDraft.model_validate({}))
+        fields, dropped = to_fields(document, draft, confidence=0.0, vouch=toolbox.vouch)
+        if submissions > 1:
+            fields = _keep_unquestioned(previous, fields, problems)
         errors = [f"rule {v.rule_id}: {v.message}" for v in evaluate(fields, rules) if v.severity == "error"]
         if not (dropped or errors) or submissions > 1:
             break
-        problems = "\n- ".join(dropped + errors)
+        problems = dropped + errors
+        listed = "\n- ".join(problems)
         messages.append(
             {
                 "role": "user",
-                "content": f"Not accepted yet:\n- {problems}\nUse a tool to check the contract, then submit "
+                "content": f"Not accepted yet:\n- {listed}\nUse a tool to check the contract, then submit "
                 f"the corrected fields. Steps left: {left}.",
             }
         )
@@ -209,7 +241,7 @@ def run_agent(
         injection = [escalation]
     return Extraction(
         document_id=parsed.document_id,
-        fields=_with_confidence(fields, toolbox, rules, first=submissions <= 1),
+        fields=_with_confidence(fields, toolbox, rules, first=submissions <= 1, proposed_only=proposed_only),
         model=llm.name,
         prompt_version=PROMPT_VERSION,
         usage=run.usage,

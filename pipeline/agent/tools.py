@@ -6,10 +6,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import cached_property
+from typing import Any
 
+from pipeline.agent.confidence import agreeing_candidate
 from pipeline.agent.finders import FINDERS, Candidate
 from pipeline.agent.search import Index, chunk
-from pipeline.models import ParsedDocument
+from pipeline.evidence import locate
+from pipeline.models import Evidence, ParsedDocument
 
 READ_LIMIT = 3000  # characters of pages returned by one read_pages call
 SNIPPET = 45  # characters either side of a candidate shown to the model
@@ -79,6 +82,13 @@ class Toolbox:
             label = f" ({candidate.label})" if candidate.label else ""
             lines.append(f'- "{candidate.value}"{label} page {candidate.page}: {snippet(self.parsed, candidate)}')
         return "\n".join(lines)
+
+    def vouch(self, field: str, value: Any) -> Evidence | None:
+        """Verified evidence for a value from a finder that read the same value, if one did."""
+        candidate = agreeing_candidate(field, value, self.candidates)
+        if candidate is None:
+            return None
+        return locate(self.parsed, Evidence(page=candidate.page, quote=snippet(self.parsed, candidate)))
 
     def lookup_party(self, name: str) -> str:
         if self._lookup_party is None:

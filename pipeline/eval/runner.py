@@ -147,6 +147,7 @@ def run_eval(
             if out is not None:
                 report = {
                     "file": sample.name,
+                    "fields": sample.fields,
                     "gold": sample.gold,
                     "predicted": predicted,
                     "counts": {name: vars(c) for name, c in counts.items()},
