@@ -189,16 +189,14 @@ def run_step(ctx: Context, stage: str, document_id: str) -> str | None:
     the document `failed` with a readable reason, and the worker goes on.
     """
     started = now()
-    with ctx.db() as db:
-        row = db.get_one(DocumentRow, document_id)
-        status = Status(row.status)
-        if status.terminal:
-            return None
-        if status in _ORDER and _ORDER.index(status) >= _ORDER.index(DONE_STATUS[stage]):
-            return STAGES[STAGES.index(stage) + 1] if stage != "post" else None
     try:
-        with ctx.db() as db:
+        with ctx.db() as db:  # one transaction for the check and the step: a round trip less per step
             row = db.get_one(DocumentRow, document_id)
+            status = Status(row.status)
+            if status.terminal:
+                return None
+            if status in _ORDER and _ORDER.index(status) >= _ORDER.index(DONE_STATUS[stage]):
+                return STAGES[STAGES.index(stage) + 1] if stage != "post" else None
             outcome = STEPS[stage](ctx, db, row)
             if isinstance(outcome, Escalate):
                 _close(db, document_id, stage, started, "escalated", outcome.reason, Status.ESCALATED)

@@ -211,8 +211,9 @@ def workers(settings: Settings) -> Iterator[EmbeddedWorker | None]:
 @contextlib.contextmanager
 def _stop_on_sigterm() -> Iterator[None]:
     """Turn SIGTERM into SystemExit so the worker and model server we started are stopped too,
-    not left running behind a killed CLI."""
-    if threading.current_thread() is not threading.main_thread():
+    not left running behind a killed CLI. A command with its own SIGTERM handler (the watchers) keeps it."""
+    own = signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    if own or threading.current_thread() is not threading.main_thread():
         yield
         return
 
