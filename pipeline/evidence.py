@@ -4,6 +4,7 @@ typographic quotes and case, and locate it by character offsets in that page's t
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from pipeline.models import Evidence, ParsedDocument
 
@@ -13,6 +14,7 @@ _FOLD = str.maketrans(
 _HYPHEN_BREAK = re.compile(r"[-\u00ad]\s*\n\s*")
 
 
+@lru_cache(maxsize=64)  # a page is folded once, not once per quote checked against it
 def _fold(text: str) -> tuple[str, list[int]]:
     """Canonical text plus, for each of its characters, the index it came from in `text`."""
     chars: list[str] = []

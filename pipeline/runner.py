@@ -8,6 +8,7 @@ endpoint is configured) and stops them at the end; with a broker URL, separately
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import subprocess
@@ -28,6 +29,7 @@ from pipeline.settings import Settings
 from pipeline.store import DocumentRow, ExtractionRow, PostingRow, VerdictRow, session, statuses
 
 POLL_S = 0.2
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -148,6 +150,8 @@ def wait_for(
     worker: EmbeddedWorker | None,
 ) -> None:
     deadline = time.monotonic() + settings.run_timeout_s
+    previous: dict[str, str] = {}
+    changed_at = time.monotonic()
     while True:
         current = _statuses(settings, ids)
         done = sum(Status(s).terminal for s in current.values())
@@ -158,6 +162,15 @@ def wait_for(
             raise RunError(f"{len(ids) - done} documents not finished after {settings.run_timeout_s:.0f} s")
         if worker is not None:
             worker.keep_alive(lambda: resubmit(settings, ids))
+        if current != previous:
+            previous, changed_at = current, time.monotonic()
+        elif time.monotonic() - changed_at > settings.broker_visibility_timeout_s:
+            # Nothing moved for longer than Redis takes to hand a dead worker's tasks to another: a
+            # task was lost (a worker killed between taking it off the queue and recording it as
+            # unacknowledged). The store says where each document is; a step already done is skipped.
+            log.warning("no progress for %.0f s: queuing the unfinished documents again", time.monotonic() - changed_at)
+            resubmit(settings, [i for i, s in current.items() if not Status(s).terminal])
+            changed_at = time.monotonic()
         time.sleep(POLL_S)
 
 

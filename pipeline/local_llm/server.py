@@ -174,11 +174,23 @@ def server_command(settings: Settings, model: Path, port: int) -> list[str]:
     # limit does not count: a few contracts would exhaust RAM. See docs/LOCAL_LLM.md.
     threads = settings.llm_threads or os.cpu_count() or 1
     return [
-        sys.executable, "-m", "llama_cpp.server",
-        "--model", str(model), "--model_alias", MODEL_ALIAS,
-        "--n_threads", str(threads), "--n_ctx", str(settings.llm_context),
-        "--host", "127.0.0.1", "--port", str(port),
-        "--interrupt_requests", "false",
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(model),
+        "--model_alias",
+        MODEL_ALIAS,
+        "--n_threads",
+        str(threads),
+        "--n_ctx",
+        str(settings.llm_context),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--interrupt_requests",
+        "false",
     ]
 
 
@@ -187,8 +199,9 @@ def _start(settings: Settings, model: Path, log: Path) -> ServerState:
     cmd = server_command(settings, model, port)
     with log.open("wb") as out:
         # A new session: the server outlives the worker that started it and ignores its Ctrl-C.
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
     state = ServerState(pid=proc.pid, port=port, model=str(model))
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -224,8 +237,7 @@ def ensure_server(settings: Settings) -> tuple[ServerState, bool]:
             _write_state(state)
             return state, True
     except Timeout as exc:
-        raise LocalModelError(f"Timed out waiting for another process to start the server ({lock_file})") \
-            from exc
+        raise LocalModelError(f"Timed out waiting for another process to start the server ({lock_file})") from exc
 
 
 def endpoint(settings: Settings) -> str:
