@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from xml.parsers.expat import ExpatError
 
 # proteus (the Tryton client library) teaches xmlrpc.client Tryton's Decimal, date and bytes encodings.
 import proteus.config  # noqa: F401
@@ -113,7 +114,9 @@ class TrytonConnector:
                 if any(marker in exc.faultString for marker in _BUSY_FAULTS):
                     raise ConnectorUnavailable(message) from exc
                 raise ConnectorError(message) from exc
-            except (OSError, http.client.HTTPException) as exc:  # refused, reset, timed out
+            except (OSError, http.client.HTTPException, ExpatError) as exc:
+                # Refused, reset, timed out, or an answer cut short by a server going down (an empty
+                # XML body): the call may have taken effect, so retry — the next post finds the record.
                 self._server = None
                 raise ConnectorUnavailable(f"Tryton at {self.rpc_url} unreachable: {exc!r}") from exc
         raise AssertionError("unreachable")
