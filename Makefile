@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export CONTRACTFLOW_WHEEL_CACHE ?= $(HOME)/.cache/contractflow/wheels
 
-.PHONY: setup run test lint samples bench
+.PHONY: setup system-deps run test lint samples bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,14 @@ run: setup
 	$(BIN)/contractflow model fetch
 	$(BIN)/contractflow run sample_docs/
 
-test: setup
+# Debian packages the tests drive for real: Chromium (review UI browser test; never `playwright
+# install`), tesseract (scans), docker-compose v1 (validates docker-compose.yml; no engine needed).
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }
+	@command -v tesseract >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq tesseract-ocr; }
+	@command -v docker-compose >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq docker-compose; }
+
+test: setup system-deps
 	$(BIN)/contractflow model fetch --model qwen2.5-coder-0.5b
 	$(BIN)/python -m pytest -q
 
