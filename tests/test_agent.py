@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -111,13 +111,19 @@ def test_the_opening_is_a_fraction_of_the_document(server: FakeOpenAI) -> None:
     assert len(user_text(server.requests[0])) < len(parsed.text) / 2
 
 
-def test_a_model_that_never_resubmits_is_made_to_on_the_last_step(server: FakeOpenAI) -> None:
+def _stuck_on(tool: str, argument: str) -> Callable[[dict[str, Any]], Reply]:
+    """A model whose first reading has an invented quote and that then only ever calls one tool."""
+
     def respond(request: dict[str, Any]) -> Reply:
         if tool_name(request) == "ContractDraft":
             return Reply.tool(_invented(EXPECTED["answer"]))
-        return Reply.tool({"tool": "search_document", "argument": "term"})
+        return Reply.tool({"tool": tool, "argument": argument})
 
-    server.responder = respond
+    return respond
+
+
+def test_a_model_that_never_resubmits_is_made_to_on_the_last_step(server: FakeOpenAI) -> None:
+    server.responder = _stuck_on("search_document", "term")
     extraction = agent(server, parse_file(MSA), max_steps=5)
     assert len(server.requests) == 5
     assert [tool_name(r) for r in server.requests] == ["ContractDraft"] + ["AgentAction"] * 3 + ["ContractDraft"]
@@ -141,12 +147,7 @@ def test_a_repair_keeps_what_no_problem_questioned(server: FakeOpenAI) -> None:
 
 
 def test_token_budget_escalates(server: FakeOpenAI) -> None:
-    def respond(request: dict[str, Any]) -> Reply:
-        if tool_name(request) == "ContractDraft":
-            return Reply.tool(_invented(EXPECTED["answer"]))
-        return Reply.tool({"tool": "read_pages", "argument": "1-4"})
-
-    server.responder = respond
+    server.responder = _stuck_on("read_pages", "1-4")
     extraction = agent(server, parse_file(MSA), max_steps=50, max_tokens=6000)
     assert extraction.escalation == "budget exhausted: 6000 tokens"
     assert extraction.usage.prompt_tokens + extraction.usage.completion_tokens >= 6000
