@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from dateutil import parser as dateparser
 
 from pipeline.models import Duration, DurationUnit, Money
+from pipeline.places import jurisdiction_name
 
 _ORDINAL_DAY = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+day\s+of\s+", re.I)
 _ORDINAL_SUFFIX = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b", re.I)
@@ -20,7 +21,7 @@ _SENTINEL = datetime(1, 1, 1)
 
 
 def parse_date(text: str) -> date | None:
-    cleaned = _ORDINAL_SUFFIX.sub(r"\1", _ORDINAL_DAY.sub(r"\1 ", text)).strip(" .,")
+    cleaned = _ORDINAL_SUFFIX.sub(r"\1", _ORDINAL_DAY.sub(r"\1 ", text)).strip(" .,").replace(",", ", ")
     try:
         # Two defaults reveal a part the text does not give: it differs between the two parses.
         first = dateparser.parse(cleaned, default=_SENTINEL, fuzzy=True)
@@ -112,17 +113,10 @@ def parse_bool(text: str) -> bool | None:
     return None
 
 
-_LAW_PREFIX = re.compile(
-    r"^(?:the\s+)?(?:laws?\s+of\s+)?(?:the\s+)?(?:federal\s+|united\s+)?"
-    r"(?:state|commonwealth|province|republic|kingdom)\s+of\s+",
-    re.I,
-)
-
-
 def parse_jurisdiction(text: str) -> str | None:
-    name = _LAW_PREFIX.sub("", text.strip()).strip(" .,;")
-    name = re.sub(r"^(?:the\s+)?laws?\s+of\s+(?:the\s+)?", "", name, flags=re.I)
-    return name or None
+    """One canonical name for the most specific known place ("the laws of the State of New York" ->
+    "New York"), so rules' allow-lists and the ERP see one spelling."""
+    return jurisdiction_name(text)
 
 
 _NOTHING = re.compile(
@@ -146,8 +140,8 @@ _MONTH = (
     r"|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
 )
 DATE_PATTERN = re.compile(
-    rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
-    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:day\s+of\s+)?{_MONTH},?\s+\d{{4}}"
+    rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:\s*,\s*|\s+)\d{{4}}"  # "April 6th , 2005", "May 1,2014"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:day\s+of\s+|of\s+)?{_MONTH},?\s+\d{{4}}"  # "6th (day) of May, 2011"
     r"|\d{4}-\d{2}-\d{2}"
     r"|\d{1,2}/\d{1,2}/\d{2,4})\b",
     re.I,

@@ -35,7 +35,7 @@ class Settings(BaseSettings):
 
     max_document_chars: int = Field(default=24000, description="Text sent to the single-call extractor")
     extractor: Literal["agent", "single"] = Field(default="agent", description="The agent, or one whole-text call")
-    agent_max_steps: int = Field(default=6, description="Model calls per document before escalating")
+    agent_max_steps: int = Field(default=4, description="Model calls per document before escalating")
     agent_max_tokens: int = Field(default=20000, description="Prompt + completion tokens per document")
     agent_max_seconds: float = Field(default=600.0, description="Wall-clock time per document")
     confidence_threshold: float = Field(default=0.5, description="Fields below it send the contract to review")

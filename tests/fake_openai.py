@@ -443,7 +443,28 @@ def _squash(text: str) -> str:
     return " ".join(text.split())
 
 
-REJECTED = {"value": "none", "page": 1, "quote": ""}
+def as_corrections(answer: dict[str, Any]) -> list[dict[str, Any]]:
+    """A whole answer written as the agent's corrections: every field it has set, every field it
+    leaves null rejected with "none", and its parties listed (which replaces the proposed ones)."""
+    corrections = [
+        {"field": "party", "value": p["name"], "role": p.get("role") or "", "page": p["page"], "quote": p["quote"]}
+        for p in answer.get("parties", [])
+    ]
+    for key, value in answer.items():
+        if key != "parties":
+            corrections.append({"field": key, **(value or {"value": "none", "page": 1, "quote": ""})})
+    return corrections
+
+
+def in_schema_of(request: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    """A whole answer in the shape the request asks for: the single call's draft, the agent's
+    corrections, or the agent's action (which submits at once)."""
+    name = tool_name(request)
+    if name == "Corrections":
+        return {"corrections": as_corrections(answer)}
+    if name == "AgentAction":
+        return {"tool": "submit", "corrections": as_corrections(answer)}
+    return answer
 
 
 def empty_answer() -> dict[str, Any]:
@@ -503,11 +524,7 @@ def answer_from_expected(
         else:
             answer = json.loads(json.dumps(expected[stem]["answer"]))
             answer = transform(stem, answer) if transform else answer
-        # A field the contract lacks is rejected outright ("none"): the agent keeps proposed values
-        # that an answer leaves out. The agent's later steps ask for an action: submit at once.
-        if "Proposed fields" in user_text(request):
-            answer = {key: REJECTED if value is None else value for key, value in answer.items()}
-        return Reply.tool({"tool": "submit", "fields": answer} if tool_name(request) == "AgentAction" else answer)
+        return Reply.tool(in_schema_of(request, answer))
 
     return respond
 

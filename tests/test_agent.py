@@ -17,7 +17,7 @@ from pipeline.parse import parse_file
 from pipeline.rules import load_rules
 from pipeline.settings import Settings
 from tests.conftest import ROOT, SAMPLES
-from tests.fake_openai import FakeOpenAI, Reply, load_expected, scripted, tool_name, user_text
+from tests.fake_openai import FakeOpenAI, Reply, as_corrections, load_expected, scripted, tool_name, user_text
 
 RULES = load_rules(ROOT / "rules")
 MSA = SAMPLES / "01_msa_northwind_larkspur.pdf"
@@ -36,8 +36,13 @@ def agent(server: FakeOpenAI, parsed: ParsedDocument, **budget: Any) -> Any:
     return run_agent(parsed, llm, RULES, Budget(**budget), lookup_party=lambda name: ["Northwind Analytics, Inc."])
 
 
+def reading(answer: dict[str, Any]) -> Reply:
+    """The first reading: a whole answer, as corrections to the proposal."""
+    return Reply.tool({"corrections": as_corrections(answer)})
+
+
 def submit(answer: dict[str, Any]) -> Reply:
-    return Reply.tool({"tool": "submit", "fields": answer})
+    return Reply.tool({"tool": "submit", "corrections": as_corrections(answer)})
 
 
 def test_finders_ground_every_candidate_on_its_page() -> None:
@@ -68,14 +73,14 @@ def _invented(answer: dict[str, Any]) -> dict[str, Any]:
 def test_first_reading_is_repaired_with_tools_the_model_chooses(server: FakeOpenAI) -> None:
     server.responder = scripted(
         [
-            Reply.tool(_invented(EXPECTED["answer"])),  # the first reading: one quote is not in the text
+            reading(_invented(EXPECTED["answer"])),  # the first reading: one quote is not in the text
             Reply.tool({"tool": "search_document", "argument": "payment terms"}),
             Reply.tool({"tool": "read_pages", "argument": "2-2"}),
             Reply.tool({"tool": "lookup_party", "argument": "Northwind"}),
             submit(EXPECTED["answer"]),
         ]
     )
-    extraction = agent(server, parse_file(MSA))
+    extraction = agent(server, parse_file(MSA), max_steps=6)
     assert extraction.escalation is None and extraction.flags == []
     assert extraction.fields.plain() == EXPECTED["fields"]
     assert [s.split("(")[0] for s in extraction.steps] == [
@@ -85,7 +90,7 @@ def test_first_reading_is_repaired_with_tools_the_model_chooses(server: FakeOpen
         "lookup_party",
         "submit",
     ]
-    assert [tool_name(r) for r in server.requests] == ["ContractDraft"] + ["AgentAction"] * 4
+    assert [tool_name(r) for r in server.requests] == ["Corrections"] + ["AgentAction"] * 4
     assert INVENTED in user_text(server.requests[1])
     assert "<result>\n[page" in user_text(server.requests[2])
     assert "known counterparties: Northwind Analytics, Inc." in user_text(server.requests[4])
@@ -98,14 +103,14 @@ def test_first_reading_is_repaired_with_tools_the_model_chooses(server: FakeOpen
 
 
 def test_a_clean_first_reading_takes_one_call(server: FakeOpenAI) -> None:
-    server.responder = scripted([Reply.tool(EXPECTED["answer"])])
+    server.responder = scripted([reading(EXPECTED["answer"])])
     extraction = agent(server, parse_file(MSA))
     assert extraction.steps == ["submit('')"] and extraction.escalation is None
     assert extraction.fields.plain() == EXPECTED["fields"]
 
 
 def test_the_opening_is_a_fraction_of_the_document(server: FakeOpenAI) -> None:
-    server.responder = scripted([Reply.tool(EXPECTED["answer"])])
+    server.responder = scripted([reading(EXPECTED["answer"])])
     parsed = parse_file(MSA)
     agent(server, parsed)
     assert len(user_text(server.requests[0])) < len(parsed.text) / 2
@@ -115,8 +120,8 @@ def _stuck_on(tool: str, argument: str) -> Callable[[dict[str, Any]], Reply]:
     """A model whose first reading has an invented quote and that then only ever calls one tool."""
 
     def respond(request: dict[str, Any]) -> Reply:
-        if tool_name(request) == "ContractDraft":
-            return Reply.tool(_invented(EXPECTED["answer"]))
+        if tool_name(request) == "Corrections":
+            return reading(_invented(EXPECTED["answer"]))
         return Reply.tool({"tool": tool, "argument": argument})
 
     return respond
@@ -126,7 +131,7 @@ def test_a_model_that_never_resubmits_is_made_to_on_the_last_step(server: FakeOp
     server.responder = _stuck_on("search_document", "term")
     extraction = agent(server, parse_file(MSA), max_steps=5)
     assert len(server.requests) == 5
-    assert [tool_name(r) for r in server.requests] == ["ContractDraft"] + ["AgentAction"] * 3 + ["ContractDraft"]
+    assert [tool_name(r) for r in server.requests] == ["Corrections"] + ["AgentAction"] * 3 + ["Corrections"]
     assert "You did this already" in user_text(server.requests[3])
     assert extraction.fields.payment_terms is None
     assert extraction.flags == [f"dropped after re-ask: {INVENTED}"]
@@ -141,7 +146,7 @@ def test_a_model_that_never_answers_in_schema_is_stopped_by_the_step_budget(serv
 
 def test_a_repair_keeps_what_no_problem_questioned(server: FakeOpenAI) -> None:
     fixed_terms_only = {"payment_terms": EXPECTED["answer"]["payment_terms"], "parties": []}
-    server.responder = scripted([Reply.tool(_invented(EXPECTED["answer"])), submit(fixed_terms_only)])
+    server.responder = scripted([reading(_invented(EXPECTED["answer"])), submit(fixed_terms_only)])
     extraction = agent(server, parse_file(MSA))
     assert extraction.fields.plain() == EXPECTED["fields"]
 
@@ -155,14 +160,14 @@ def test_token_budget_escalates(server: FakeOpenAI) -> None:
 
 
 def test_wall_clock_budget_cancels_a_slow_call(server: FakeOpenAI) -> None:
-    server.responder = lambda _: Reply.slow(30, then=Reply.tool(EXPECTED["answer"]))
+    server.responder = lambda _: Reply.slow(30, then=reading(EXPECTED["answer"]))
     extraction = agent(server, parse_file(MSA), max_seconds=2)
     assert extraction.escalation == "budget exhausted: 2 s"
     assert extraction.steps[0] == "model call timed out"
 
 
 def test_ungrounded_value_is_re_asked_once_then_dropped(server: FakeOpenAI) -> None:
-    server.responder = scripted([Reply.tool(_invented(EXPECTED["answer"])), submit(_invented(EXPECTED["answer"]))])
+    server.responder = scripted([reading(_invented(EXPECTED["answer"])), submit(_invented(EXPECTED["answer"]))])
     extraction = agent(server, parse_file(MSA))
     assert INVENTED in user_text(server.requests[1])
     assert extraction.fields.payment_terms is None
@@ -180,7 +185,7 @@ def _with_injection(parsed: ParsedDocument, hidden: bool) -> ParsedDocument:
 
 @pytest.mark.parametrize("hidden", [False, True])
 def test_injected_contract_keeps_its_fields_and_is_escalated(server: FakeOpenAI, hidden: bool) -> None:
-    server.responder = lambda _: Reply.tool(EXPECTED["answer"])
+    server.responder = lambda _: reading(EXPECTED["answer"])
     attacked = _with_injection(parse_file(MSA), hidden)
     extraction = agent(server, attacked)
     assert extraction.fields.plain() == EXPECTED["fields"]
@@ -207,7 +212,7 @@ def test_a_garbled_quote_with_a_right_value_stands_on_the_finders_evidence(serve
         **EXPECTED["answer"],
         "effective_date": {"value": "March 1, 2025", "page": 1, "quote": "as of March 1 2025 Renewal"},
     }
-    server.responder = scripted([Reply.tool(garbled)])
+    server.responder = scripted([reading(garbled)])
     parsed = parse_file(MSA)
     extraction = agent(server, parsed)
     assert extraction.steps == ["submit('')"] and extraction.flags == []

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import typer
-from fake_openai import FakeOpenAI, Reply
+from fake_openai import FakeOpenAI, Reply, in_schema_of
 from test_eval_loaders import cuad_split, kleister_split, write_pdf
 from typer.testing import CliRunner
 
@@ -132,7 +132,7 @@ def test_cli_json_is_the_only_stdout(split: Path, tmp_path: Path, monkeypatch: p
         "effective_date": {"value": "January 5, 2021", "page": 1, "quote": "Dated as of January 5, 2021"},
         "governing_law": {"value": "Delaware", "page": 2, "quote": "laws of the State of Delaware"},
     }
-    with FakeOpenAI(lambda request: Reply.tool({"tool": "submit", "fields": answer})) as server:
+    with FakeOpenAI(lambda request: Reply.tool(in_schema_of(request, answer))) as server:
         monkeypatch.setenv("CONTRACTFLOW_HOME", str(tmp_path / "home"))
         monkeypatch.setenv("CONTRACTFLOW_LLM_BASE_URL", server.base_url)
         monkeypatch.setenv("CONTRACTFLOW_LLM_MODEL", "scripted")
@@ -146,3 +146,20 @@ def test_cli_json_is_the_only_stdout(split: Path, tmp_path: Path, monkeypatch: p
     assert 0 < result["grounded_rate"] <= 1.0 and result["prompt_tokens"] > 0
     assert (tmp_path / "home" / "eval-cache").is_dir()
     assert CliRunner().invoke(app, ["--dataset", "nope", str(split)]).exit_code != 0
+
+
+def test_patterns_extractor_needs_no_model(split: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--extractor patterns`: the finders alone, the baseline that shows what the model adds."""
+    from pipeline.eval.cli import eval_command
+
+    monkeypatch.setenv("CONTRACTFLOW_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("CONTRACTFLOW_LLM_BASE_URL", "http://127.0.0.1:9/v1")  # nothing listens: never called
+    app = typer.Typer()
+    app.command()(eval_command)
+    args = ["--dataset", "kleister", str(split), "--limit", "1", "--json", "--extractor", "patterns"]
+    outcome = CliRunner().invoke(app, args)
+    assert outcome.exit_code == 0, outcome.output
+    result = json.loads(outcome.stdout)
+    assert (result["model"], result["prompt_tokens"], result["failed"]) == ("patterns", 0, [])
+    assert result["fields"]["jurisdiction"]["matched"] == 1 and result["fields"]["party"]["matched"] == 2
+    assert result["grounded_rate"] == 1.0

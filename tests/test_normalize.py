@@ -16,6 +16,8 @@ from pipeline.normalize import parse_bool, parse_date, parse_duration, parse_jur
         ("1st day of March, 2025", date(2025, 3, 1)),
         ("the 15th day of January 2024", date(2024, 1, 15)),
         ("2025-03-01", date(2025, 3, 1)),
+        ("6th of February, 1999", date(1999, 2, 6)),
+        ("December 11,2014", date(2014, 12, 11)),
         ("March 2025", None),  # no day: unknown, not the 1st
         ("sometime soon", None),
         ("January 1, 1066", None),

@@ -14,7 +14,7 @@ from PIL import Image
 
 from pipeline.parse import ParseError, ParseOptions, parse_bytes
 from pipeline.parse.eml import attachments, read_message
-from tests.hostile_corpus import LIMITS, build
+from tests.hostile_corpus import LIMITS, build, pdf_pages, raw_pdf
 
 OCR_TEXT = "Harrowgate Retail Holdings"
 
@@ -226,6 +226,17 @@ def test_every_hostile_file_is_refused_with_its_reason_or_read(tmp_path: Path) -
             assert expected.reason in str(caught.value), name
         else:
             assert parse_bytes(data, name, options=CORPUS_OPTIONS).text.strip(), name
+
+
+def test_a_damaged_pdf_after_an_encrypted_one_is_not_called_encrypted() -> None:
+    """pdfium keeps its last error process-wide; a later failure must not inherit "needs a password"."""
+    with pytest.raises(ParseError, match="encrypted PDF"):
+        parse_bytes(pdf_pages(["secret"], encrypt=("owner", "secret")), "locked.pdf")
+    no_pages = raw_pdf(b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>")
+    for _ in range(2):
+        with pytest.raises(ParseError, match="unreadable PDF") as caught:
+            parse_bytes(no_pages, "no_pages.pdf")
+        assert "password" not in str(caught.value)
 
 
 def test_limits_apply_with_their_names() -> None:

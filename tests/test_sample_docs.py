@@ -30,8 +30,7 @@ def cited(answer: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
 
 def generate(out: Path) -> None:
-    subprocess.run([sys.executable, str(GENERATOR), "--out", str(out)], check=True, capture_output=True,
-                   timeout=120)
+    subprocess.run([sys.executable, str(GENERATOR), "--out", str(out)], check=True, capture_output=True, timeout=120)
 
 
 def test_every_document_has_an_expected_file_and_vice_versa() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import normalize
-from pipeline.agent.finders import Candidate
+from pipeline.agent.candidate import Candidate
 
 WEIGHTS_FILE = Path(__file__).with_name("calibration.json")
 SIGNALS = ("finder_agrees", "rules_ok", "first_submission", "in_preamble", "model_confirmed")

@@ -9,11 +9,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pipeline.agent.finders import Candidate
+from pipeline.agent.candidate import Candidate
 from pipeline.agent.tools import Toolbox, snippet
 
 _FEE_WORDS = re.compile(r"fee|price|value|total|consideration|payable|pay|amount", re.I)
 _AUTO_RENEW = re.compile(r"automatically\s+(?:be\s+)?(?:renew|extend)\w*", re.I)
+# A term is how long the agreement lasts: a duration said of the agreement, not of a covenant in it.
+_AGREEMENT_TERM = re.compile(r"^(?!.*(?:solicit|compet|hire|employ|standstill|acqui)).*agreement", re.I | re.S)
 _TITLE = re.compile(r"^[A-Z][A-Z0-9 ,.&'\-]{6,80}$")
 
 # Field -> (finder kind, labels that qualify, in order of preference); "" means unlabelled.
@@ -40,19 +42,38 @@ def _first(candidates: list[Candidate], labels: tuple[str, ...]) -> Candidate | 
     return None
 
 
+def _sentence(toolbox: Toolbox, candidate: Candidate) -> str:
+    text = toolbox.parsed.pages[candidate.page - 1].text
+    end = text.find(". ", candidate.end)
+    return text[text.rfind(". ", 0, candidate.start) + 1 : end if end >= 0 else len(text)]
+
+
+def _date_made(dates: list[Candidate]) -> Candidate | None:
+    """Without an "agreement" date: the date heading a letter (the first date, if unlabelled and
+    on the first pages), else the date the signature blocks give."""
+    if dates and not dates[0].label and dates[0].page <= 2:
+        return dates[0]
+    return next((c for c in dates if c.label == "signature"), None)
+
+
 def propose(toolbox: Toolbox) -> dict[str, Any]:
     found = toolbox.candidates
     draft: dict[str, Any] = {}
     for field, (kind, labels) in BY_LABEL.items():
-        if candidate := _first(found[kind], labels):
+        candidates = [c for c in found[kind] if field != "term" or _AGREEMENT_TERM.search(_sentence(toolbox, c))]
+        if candidate := _first(candidates, labels):
             draft[field] = _cited(toolbox, candidate)
+    if "agreement_date" not in draft and (signed := _date_made(found["dates"])):
+        draft["agreement_date"] = _cited(toolbox, signed)
     fee = next((c for c in found["amounts"] if _FEE_WORDS.search(c.quote)), None)
     if fee is not None:
         draft["total_value"] = _cited(toolbox, fee)
-    preamble = [c for c in found["parties"] if c.page == 1][:3]
+    # The preamble's parties; without a preamble sentence, organisation names in the opening.
+    preamble = [c for c in found["parties"] if c.kind == "party"]
+    opening = [c for c in found["parties"] if c.kind == "organisation"]
     draft["parties"] = [
         {"name": c.value, "role": c.label or "party", "page": c.page, "quote": snippet(toolbox.parsed, c)}
-        for c in preamble
+        for c in (preamble or opening[:3])
     ]
     first_page = toolbox.parsed.pages[0].text
     title = next((line.strip() for line in first_page.splitlines()[:8] if _TITLE.match(line.strip())), None)

@@ -8,8 +8,9 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
+from pipeline.agent.candidate import Candidate
 from pipeline.agent.confidence import agreeing_candidate
-from pipeline.agent.finders import FINDERS, Candidate
+from pipeline.agent.finders import FINDERS
 from pipeline.agent.search import Index, chunk
 from pipeline.evidence import locate
 from pipeline.models import Evidence, ParsedDocument

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +17,7 @@ from pipeline.eval.cuad import Cuad
 from pipeline.eval.dataset import Dataset
 from pipeline.eval.kleister import Kleister
 from pipeline.eval.runner import run_eval
+from pipeline.models import Extraction, ParsedDocument
 from pipeline.settings import Settings
 
 DATASETS: dict[str, Dataset] = {"kleister": Kleister(), "cuad": Cuad()}
@@ -41,7 +45,10 @@ def eval_command(
         Path | None, typer.Option("--out", file_okay=False, help="Write per-document JSON for error analysis")
     ] = None,
     extractor: Annotated[
-        str | None, typer.Option("--extractor", help="agent or single (default: CONTRACTFLOW_EXTRACTOR)")
+        str | None,
+        typer.Option(
+            "--extractor", help="agent, single, or patterns (finders alone, no model); default: CONTRACTFLOW_EXTRACTOR"
+        ),
     ] = None,
 ) -> None:
     """Score extraction against a labeled split (Kleister-NDA or CUAD); see docs/EVAL.md."""
@@ -55,26 +62,38 @@ def eval_command(
     from pipeline.llm import connect
     from pipeline.parse import parse_file
     from pipeline.rules import load_rules
+    from pipeline.runner import RunError, local_model
 
     settings = Settings()
-    if extractor is not None:
-        if extractor not in ("agent", "single"):
-            raise typer.BadParameter("choose agent or single", param_hint="--extractor")
-        settings = settings.model_copy(update={"extractor": extractor})
-    llm = connect(settings)
-    result = run_eval(
-        DATASETS[dataset],
-        directory,
-        extractor_for(settings, llm, load_rules(settings.rules_dir)),
-        model=llm.name,
-        prompt_version=loop.PROMPT_VERSION if settings.extractor == "agent" else extract.PROMPT_VERSION,
-        cache_dir=settings.home / "eval-cache",
-        parse=parse_file,
-        locate=locate,
-        limit=limit,
-        offset=offset,
-        out=out,
-    )
+    rules = load_rules(settings.rules_dir)
+    run: Callable[[ParsedDocument], Extraction]
+    if extractor not in (None, "agent", "single", "patterns"):
+        raise typer.BadParameter("choose agent, single or patterns", param_hint="--extractor")
+    with contextlib.ExitStack() as stack:
+        if extractor == "patterns":  # the finders alone: no model is started
+            run, model = partial(loop.read_by_patterns, rules=rules), "patterns"
+        else:
+            settings = settings.model_copy(update={"extractor": extractor or settings.extractor})
+            try:  # a local model server started here stops when the command ends
+                stack.enter_context(local_model(settings))
+            except RunError as exc:
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(2) from exc
+            llm = connect(settings)
+            run, model = extractor_for(settings, llm, rules), llm.name
+        result = run_eval(
+            DATASETS[dataset],
+            directory,
+            run,
+            model=model,
+            prompt_version=extract.PROMPT_VERSION if settings.extractor == "single" else loop.PROMPT_VERSION,
+            cache_dir=settings.home / "eval-cache",
+            parse=parse_file,
+            locate=locate,
+            limit=limit,
+            offset=offset,
+            out=out,
+        )
     if json_output:
         typer.echo(json.dumps(result, indent=2))
         return

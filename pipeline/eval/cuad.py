@@ -16,8 +16,8 @@ from dateutil.relativedelta import relativedelta
 
 from pipeline.eval.dataset import Sample, unique
 from pipeline.eval.normalize import date_matches, duration_key, iso, party_key
-from pipeline.eval.places import jurisdiction_name
 from pipeline.models import ContractFields, Duration, DurationUnit, FieldValue
+from pipeline.places import jurisdiction_name
 
 COLUMNS = {
     "Parties": "Parties-Answer",

@@ -2,7 +2,8 @@
 
 Gold lines are space-separated `key=value` pairs, values with spaces and colons written `_`.
 The adapter below writes `ContractFields` the way the gold is normalized (checked on the train
-split): parties as written but with commas dropped, "&" as "and", "Inc"/"Ltd"/"Corp" with a period,
+split): parties as written but with commas dropped, "&" as "and", "Inc"/"Ltd"/"Corp" with a period
+("Incorporated" as "Inc.", "Limited" as "Ltd.": the gold never spells them out),
 "L.L.C." as "LLC" and "L.P." as "LP"; term in the document's own unit (`18_months`, `1_year`).
 """
 
@@ -13,12 +14,12 @@ import re
 from pathlib import Path
 
 from pipeline.eval.dataset import Sample, unique
-from pipeline.eval.places import jurisdiction_name
 from pipeline.models import ContractFields, Duration
+from pipeline.places import jurisdiction_name
 
 KEYS = ("effective_date", "jurisdiction", "party", "term")
 _SUFFIX_FORMS = {"INC": "Inc.", "LTD": "Ltd.", "CORP": "Corp.", "CO": "Co.", "L.L.C.": "LLC", "L.L.C": "LLC",
-                 "L.P.": "LP", "L.P": "LP"}  # fmt: skip
+                 "L.P.": "LP", "L.P": "LP", "INCORPORATED": "Inc.", "LIMITED": "Ltd."}  # fmt: skip
 
 
 def _value(text: str) -> str:

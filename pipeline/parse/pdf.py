@@ -11,6 +11,7 @@ from pipeline.parse.hidden import page_text
 from pipeline.parse.ocr import ocr
 
 _STREAM_START = re.compile(rb"(?<!end)stream\r?\n")
+_ENCRYPT_ENTRY = re.compile(rb"/Encrypt\b")
 _CHUNK = 1 << 16
 _DEFLATE_MAX_RATIO = 1032
 
@@ -58,9 +59,11 @@ class PdfBackend:
         try:
             pdf = pdfium.PdfDocument(data)  # pdfium tries the empty user password itself
         except pdfium.PdfiumError as exc:
-            reason = str(exc)
-            if "password" in reason.lower():
+            # pdfium's error code is process-global and can be left over from an earlier file, so
+            # whether the file is encrypted is read from the file itself.
+            if _ENCRYPT_ENTRY.search(data):
                 raise ParseError("encrypted PDF: it needs a password to open; ask for an unprotected copy") from exc
+            reason = str(exc) if "password" not in str(exc).lower() else "damaged or not a PDF"
             raise ParseError(f"unreadable PDF ({reason})") from exc
         try:
             if len(pdf) == 0:

@@ -50,6 +50,15 @@ def _table(names: list[str]) -> dict[str, str]:
 
 
 _TIERS = ({**_table(_REGIONS), "washington dc": "District of Columbia"}, {**_table(_COUNTRIES), **_ALIASES})
+# Any known place as written in running text, in any case: what the governing-law finder looks for.
+PLACE_PATTERN = re.compile(
+    r"\b(?:"
+    + "|".join(
+        r"\s+".join(map(re.escape, name.split())) for name in sorted(_REGIONS + _COUNTRIES, key=len, reverse=True)
+    )
+    + r")\b",
+    re.I,
+)
 _PATTERNS = tuple(
     re.compile(r"\b(" + "|".join(sorted(map(re.escape, tier), key=len, reverse=True)) + r")\b") for tier in _TIERS
 )

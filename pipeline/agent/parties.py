@@ -1,0 +1,140 @@
+"""Party finder: the names a preamble lists, people included, then organisation names.
+
+A preamble names each party once, in a fixed shape: "between ACME, INC., a Delaware corporation
+(the “Company”), and John C. Smith (“Employee”)". Reading that shape finds people and names without
+a corporate suffix, which an organisation pattern cannot; organisation names in the opening and the
+signature blocks are the fallback for contracts without such a sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from pipeline.agent.candidate import Candidate, window
+from pipeline.models import Page, ParsedDocument
+from pipeline.places import PLACE_PATTERN
+
+OPENING_CHARS = 4000  # where a preamble can stand: past exhibit headers and the title
+PREAMBLE_CHARS = 800  # how far a preamble sentence can run
+MAX_PARTIES = 5
+
+_SUFFIXES = (
+    r"Inc|Incorporated|Corp|Corporation|Company|Co|LLC|L\.L\.C|Ltd|Limited|LP|L\.P|LLP|PLC|plc|GmbH|AG"
+    r"|S\.A|N\.V|B\.V|Pte|Pty|S\.p\.A|SE|AB|Holdings|Group|Trust|Bank|N\.A"
+)
+_SUFFIX = rf"(?i:{_SUFFIXES})\.?(?![\w\-])"  # "INC." as well as "Inc."; "AG" but not "AGREEMENT"
+_LONE_SUFFIX = re.compile(_SUFFIX)
+_WORD = r"(?:[A-Z0-9][\w'\u2019.\-\u00a2&]*|[\u201c\"][^\u201d\"]{1,40}[\u201d\"])"
+# Lower-case words that belong inside a name: "Heritage Bank of Nevada", "Sears, Roebuck and Co.".
+_JOIN = r"(?:&|of|de|du|and(?=\s+(?:Co\b|Company\b|Partners\b|Sons\b|Associates\b)))"
+_NAME = re.compile(rf"{_WORD}(?:\s+(?:{_WORD}|{_JOIN})|,\s*{_SUFFIX})*")
+_BETWEEN = re.compile(r"\b(?:between|among)\s+(?:the\s+undersigned\s*,?\s*)?", re.I)
+_NEXT = re.compile(r"\band\s+(?:between\s+)?|\),\s*|;\s*")
+# A sentence ends at a period after a lower-case letter (not "Inc." or "J."), or where recitals begin.
+_END = re.compile(r"(?<![A-Z])\.(?=\s+[A-Z\u201c\"(])|\b(?i:whereas|recitals|w\s?i\s?t\s?n\s?e\s?s\s?s)")
+_DEFINED = re.compile(r"\(\s*(?:the\s+|each\s+a\s+)?[\"\u201c\u201d']([A-Z][\w .&-]{1,40})[\"\u201c\u201d']")
+# A final period that belongs to the name: initials ("J.", "L.P.") and abbreviations, not "LLC.".
+_KEEP_PERIOD = re.compile(r"(?:\b[A-Z]|\b(?i:inc|corp|co|ltd|pty|pte|bros|jr|sr))\.$")
+# Words that stand where a name would but are roles or articles, not names.
+_NOT_NAMES = frozenset(
+    "company employee executive consultant party parties recipient discloser buyer seller purchaser "  # noqa: SIM905
+    "investor contractor licensor licensee you i we agreement each either both all any certain its "
+    "his her their corporation the this such said section exhibit article schedule distributor".split()
+)
+_ENUMERATOR = re.compile(r"\(?[A-Za-z0-9]{1,3}[.)]\s+")
+# Organisation names anywhere (the fallback): capitalized words ending in a corporate suffix, on one line.
+_LINE_WORD = r"[\w&'\u2019.\-]*,?[^\S\r\n]+"
+_ORG = re.compile(rf"\b(?:[A-Z0-9]{_LINE_WORD}){{0,6}}?(?:[A-Z]{_LINE_WORD}){{0,2}}{_SUFFIX}(?:,?[^\S\r\n]+{_SUFFIX})*")
+
+
+def _clean(name: str) -> str:
+    name = " ".join(name.split()).strip(" ,")
+    return name if _KEEP_PERIOD.search(name) else name.rstrip(".")
+
+
+def _to_sentence_end(name: str) -> str:
+    """Cut a name at a word that ends a sentence ("Bolt LLC. This Agreement"): a word with a final
+    period that is neither an initial ("J.", "L.P.") nor followed by another suffix ("Co. Ltd.")."""
+    words = name.split()
+    for index, (word, following) in enumerate(zip(words, words[1:], strict=False)):
+        if word.endswith(".") and "." not in word[:-1] and len(word) > 2 and not _LONE_SUFFIX.fullmatch(following):
+            return " ".join(words[: index + 1])
+    return name
+
+
+def _is_name(name: str) -> bool:
+    words = [w.strip("\u201c\u201d\"'").casefold() for w in name.split()]
+    return bool(words) and not all(w in _NOT_NAMES for w in words) and not name.startswith(("\u201c", '"'))
+
+
+def _candidate(kind: str, page: Page, start: int, value: str, role: str) -> Candidate:
+    left, right = window(page.text, start, start + len(value))
+    return Candidate(kind, value, page.number, start, start + len(value), page.text[left:right], role)
+
+
+def _preamble(page: Page, start: int) -> Iterator[Candidate]:
+    """The names listed from `start` (just after "between") to the end of the sentence."""
+    text = page.text
+    limit = min(len(text), start + PREAMBLE_CHARS)
+    end = _END.search(text, start, limit)
+    stop = end.start() if end else limit
+    position, found = start, 0
+    while position < stop and found < MAX_PARTIES:
+        match = _NAME.match(text, position, stop)
+        if match and _is_name(name := _clean(_to_sentence_end(match.group(0)))):
+            separator = _NEXT.search(text, match.end(), stop)
+            role = _DEFINED.search(text, match.end(), separator.start() if separator else stop)
+            yield _candidate("party", page, match.start(), name, role.group(1) if role else "")
+            found += 1
+            position = match.end()
+        following = _NEXT.search(text, position, stop)
+        if following is None:
+            return
+        position = following.end()
+
+
+def _opening(parsed: ParsedDocument) -> Iterator[tuple[Page, int]]:
+    """The pages the opening spans, each with how many of its characters belong to the opening."""
+    seen = 0
+    for page in parsed.pages:
+        if seen >= OPENING_CHARS:
+            return
+        yield page, min(len(page.text), OPENING_CHARS - seen)
+        seen += len(page.text)
+
+
+def _organisations(kind: str, page: Page, left: int, right: int) -> Iterator[Candidate]:
+    text = page.text
+    for match in _ORG.finditer(text, left, right):
+        start = match.start()
+        at_line_start = start == 0 or text[start - 1] == "\n"
+        if at_line_start and (enumerator := _ENUMERATOR.match(text, start, match.end())):
+            start = enumerator.end()  # "1. Acme Inc." in a numbered list
+        name = _clean(text[start : match.end()])
+        words = name.split()
+        if len(words) < 2 or any(w.casefold().strip(",") in _NOT_NAMES for w in words[:-1]):
+            continue
+        if PLACE_PATTERN.fullmatch(" ".join(words[:-1])):
+            continue  # "a Delaware corporation" describes a party; it is not one
+        role = _DEFINED.search(text, match.end(), min(len(text), match.end() + 200))
+        yield _candidate(kind, page, start, name, role.group(1) if role else "")
+
+
+def find_parties(parsed: ParsedDocument) -> list[Candidate]:
+    """Preamble parties first (kind "party", labelled with their defined role), then organisation
+    names in the opening ("organisation") and the signature blocks ("signatory"); one per name."""
+    candidates: list[Candidate] = []
+    opening = list(_opening(parsed))
+    for page, length in opening:
+        if between := _BETWEEN.search(page.text, 0, length):
+            candidates.extend(_preamble(page, between.end()))
+            break
+    for page, length in opening:
+        candidates.extend(_organisations("organisation", page, 0, length))
+    for page in parsed.pages[-2:]:
+        candidates.extend(_organisations("signatory", page, max(0, len(page.text) - 1500), len(page.text)))
+    found: dict[str, Candidate] = {}
+    for candidate in candidates:
+        found.setdefault(re.sub(r"\W", "", candidate.value.lower()), candidate)
+    return list(found.values())
