@@ -12,7 +12,18 @@ from pipeline import normalize
 from pipeline.agent.candidate import Candidate
 
 WEIGHTS_FILE = Path(__file__).with_name("calibration.json")
-SIGNALS = ("finder_agrees", "rules_ok", "first_submission", "in_preamble", "model_confirmed")
+SIGNALS = (
+    "finder_agrees",
+    "rules_ok",
+    "first_submission",
+    "in_preamble",
+    "model_confirmed",
+    # Which kind of field: some are read far more reliably than others (docs/EVAL.md).
+    "is_party",
+    "is_date",
+    "is_duration",
+)
+FAMILY = {"parties": "is_party", "dates": "is_date", "durations": "is_duration"}
 # Finder kind that can confirm each field's value.
 FINDER_KIND = {
     "agreement_date": "dates",

@@ -158,7 +158,7 @@ def _with_confidence(
                 "first_submission": first,
                 "in_preamble": evidence.page == 1 and (evidence.start or 0) < preamble_end,
                 "model_confirmed": name in confirmed,
-            }
+            } | {family: confidence.FINDER_KIND.get(name) == kind for kind, family in confidence.FAMILY.items()}
             item.confidence = confidence.probability(item.signals, weights)
     return fields
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import pairwise
 
 from pipeline.agent.candidate import Candidate, window
 from pipeline.models import Page, ParsedDocument
@@ -57,7 +58,7 @@ def _to_sentence_end(name: str) -> str:
     """Cut a name at a word that ends a sentence ("Bolt LLC. This Agreement"): a word with a final
     period that is neither an initial ("J.", "L.P.") nor followed by another suffix ("Co. Ltd.")."""
     words = name.split()
-    for index, (word, following) in enumerate(zip(words, words[1:], strict=False)):
+    for index, (word, following) in enumerate(pairwise(words)):
         if word.endswith(".") and "." not in word[:-1] and len(word) > 2 and not _LONE_SUFFIX.fullmatch(following):
             return " ".join(words[: index + 1])
     return name
