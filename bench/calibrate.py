@@ -1,7 +1,8 @@
 """Fit the agent's confidence model on eval reports and write pipeline/agent/calibration.json.
 
     contractflow eval --dataset kleister DIR --out reports/kleister      # with the agent
-    .venv/bin/python bench/calibrate.py --dataset kleister reports/kleister [--dataset cuad reports/cuad] --write
+    .venv/bin/python bench/calibrate.py --dataset kleister reports/kleister [--dataset cuad reports/cuad] \
+        [--holdout kleister reports/kleister-held] --write
 
 Each predicted value is one example: its signals (pipeline/agent/confidence.py) and whether the
 dataset's own metric counts it right. A logistic model over the signals is fitted by gradient
@@ -16,7 +17,7 @@ import json
 import math
 from pathlib import Path
 
-from pipeline.agent.confidence import SIGNALS, WEIGHTS_FILE
+from pipeline.agent.confidence import SIGNALS, WEIGHTS_FILE, probability
 from pipeline.eval.cli import DATASETS
 from pipeline.eval.dataset import Dataset, Sample
 from pipeline.models import ContractFields, Extraction, FieldValue
@@ -81,6 +82,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", action="append", required=True, choices=sorted(DATASETS))
     parser.add_argument("reports", nargs="+", type=Path)
+    parser.add_argument("--holdout", nargs=2, action="append", default=[], metavar=("DATASET", "REPORTS"),
+                        help="score the fitted weights on reports kept out of the fit")  # fmt: skip
     parser.add_argument("--write", action="store_true", help=f"write the weights to {WEIGHTS_FILE}")
     args = parser.parse_args()
     data = [
@@ -88,17 +91,22 @@ def main() -> None:
     ]
     labels = [right for _, _, right in data]
     weights = fit(data)
-    calibrated = [
-        1 / (1 + math.exp(-(weights["bias"] + sum(weights[s] for s in SIGNALS if signals.get(s)))))
-        for signals, _, _ in data
-    ]
-    summary = {
+    summary: dict[str, object] = {
         "examples": len(data),
         "right": sum(labels),
         "auroc_before": auroc([c for _, c, _ in data], labels),
-        "auroc_after": auroc(calibrated, labels),
+        "auroc_after": auroc([probability(signals, weights) for signals, _, _ in data], labels),
         "weights": weights,
     }
+    for name, folder in args.holdout:
+        held = examples(DATASETS[name], Path(folder))
+        held_labels = [right for _, _, right in held]
+        summary[f"holdout {folder}"] = {
+            "examples": len(held),
+            "right": sum(held_labels),
+            "auroc_before": auroc([c for _, c, _ in held], held_labels),
+            "auroc_fitted": auroc([probability(signals, weights) for signals, _, _ in held], held_labels),
+        }
     print(json.dumps(summary, indent=2))
     if args.write:
         source = f"fitted {datetime.date.today()} by bench/calibrate.py on {len(data)} values from " + ", ".join(

@@ -45,9 +45,11 @@ SYSTEM = "You extract fields from contracts. Answer only from the text; never in
 
 
 def _document(seed: str) -> str:
-    return (f"AGREEMENT {seed}. This Master Services Agreement is made between Acme Holdings, Inc. and "
-            f"Globex Corporation LLC, effective March 1, 2024, governed by the laws of the State of "
-            f"Delaware, for a term of two years, for a total fee of USD 120,000. ") * 3
+    return (
+        f"AGREEMENT {seed}. This Master Services Agreement is made between Acme Holdings, Inc. and "
+        f"Globex Corporation LLC, effective March 1, 2024, governed by the laws of the State of "
+        f"Delaware, for a term of two years, for a total fee of USD 120,000. "
+    ) * 3
 
 
 @dataclass
@@ -83,7 +85,9 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 120.
 def _ask(client: openai.OpenAI, system: str, user: str, max_tokens: int) -> tuple[float, int, int]:
     start = time.perf_counter()
     resp = client.chat.completions.create(
-        model="local", max_tokens=max_tokens, temperature=0,
+        model="local",
+        max_tokens=max_tokens,
+        temperature=0,
         messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
     )
     assert resp.usage is not None
@@ -140,8 +144,9 @@ def bench(name: str, cache: bool) -> Result:
             fresh = f"[{uuid.uuid4()}] " + SYSTEM  # a unique first token: nothing to reuse
             wall, prompt_tokens, _ = _ask(client, fresh, _document("P"), 1)
             # A raw completion that keeps counting: always the full 128 tokens, unlike a chat answer.
-            gen = client.completions.create(model="local", prompt="1, 2, 3, 4, 5, 6, 7, 8,", max_tokens=128,
-                                            temperature=0)
+            gen = client.completions.create(
+                model="local", prompt="1, 2, 3, 4, 5, 6, 7, 8,", max_tokens=128, temperature=0
+            )
             assert gen.usage is not None
             gen_tokens, gen_tps = gen.usage.completion_tokens, _last_eval_tps(log)
             first_s = _ask(client, SYSTEM, _document("A"), 1)[0]
@@ -156,8 +161,21 @@ def bench(name: str, cache: bool) -> Result:
         finally:
             proc.terminate()
             proc.wait(30)
-    return Result(name, cache, load_s, prompt_tokens, prompt_tokens / wall, gen_tokens, gen_tps,
-                  first_s, second_s, second_evaluated, interleaved_s, interleaved_evaluated, others_cpu)
+    return Result(
+        name,
+        cache,
+        load_s,
+        prompt_tokens,
+        prompt_tokens / wall,
+        gen_tokens,
+        gen_tps,
+        first_s,
+        second_s,
+        second_evaluated,
+        interleaved_s,
+        interleaved_evaluated,
+        others_cpu,
+    )
 
 
 def main() -> None:
@@ -165,16 +183,19 @@ def main() -> None:
     parser.add_argument("--model", action="append", choices=sorted(CATALOGUE))
     parser.add_argument("--cache", action="store_true", help="also run with `--cache true`")
     args = parser.parse_args()
-    results = [bench(m, c) for m in args.model or sorted(CATALOGUE) for c in ([False, True] if args.cache
-                                                                              else [False])]
-    print("\n| model | --cache | load s | prefill tok/s | gen tok/s | same system prompt: 1st / 2nd request "
-          "| same system prompt after an unrelated request | CPU taken by others |")
+    results = [bench(m, c) for m in args.model or sorted(CATALOGUE) for c in ([False, True] if args.cache else [False])]
+    print(
+        "\n| model | --cache | load s | prefill tok/s | gen tok/s | same system prompt: 1st / 2nd request "
+        "| same system prompt after an unrelated request | CPU taken by others |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r.model} | {'true' if r.cache else 'false'} | {r.load_s:.1f} | {r.prefill_tps:.0f} "
-              f"({r.prefill_tokens} tok) | {r.gen_tps:.1f} ({r.gen_tokens} tok) | "
-              f"{r.first_s:.1f} s / {r.second_s:.1f} s ({r.second_evaluated} of {r.prefill_tokens} tok computed) | "
-              f"{r.interleaved_s:.1f} s ({r.interleaved_evaluated} tok computed) | {r.others_cpu:.0f}% |")
+        print(
+            f"| {r.model} | {'true' if r.cache else 'false'} | {r.load_s:.1f} | {r.prefill_tps:.0f} "
+            f"({r.prefill_tokens} tok) | {r.gen_tps:.1f} ({r.gen_tokens} tok) | "
+            f"{r.first_s:.1f} s / {r.second_s:.1f} s ({r.second_evaluated} of {r.prefill_tokens} tok computed) | "
+            f"{r.interleaved_s:.1f} s ({r.interleaved_evaluated} tok computed) | {r.others_cpu:.0f}% |"
+        )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from pipeline.agent.candidate import Candidate
 WEIGHTS_FILE = Path(__file__).with_name("calibration.json")
 SIGNALS = (
     "finder_agrees",
+    "finder_labelled",
     "rules_ok",
     "first_submission",
     "in_preamble",
@@ -59,10 +60,6 @@ def agreeing_candidate(field: str, value: Any, candidates: dict[str, list[Candid
     if kind == "governing_law":
         mine = str(value).casefold()
     return next((c for c in candidates[kind] if normal(c.value) == mine), None)
-
-
-def finder_agrees(field: str, value: Any, candidates: dict[str, list[Candidate]]) -> bool:
-    return agreeing_candidate(field, value, candidates) is not None
 
 
 def probability(signals: dict[str, bool], weights: dict[str, float]) -> float:

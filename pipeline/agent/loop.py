@@ -152,8 +152,12 @@ def _with_confidence(
         items = getattr(fields, name)
         for item in items if isinstance(items, list) else [items] if items is not None else []:
             evidence = item.evidence[0]
+            agreeing = confidence.agreeing_candidate(name, item.value, toolbox.candidates)
             item.signals = {
-                "finder_agrees": confidence.finder_agrees(name, item.value, toolbox.candidates),
+                "finder_agrees": agreeing is not None,
+                # The finder read it where the field belongs: a labelled date or duration, a party
+                # listed in the preamble, a governing-law clause.
+                "finder_labelled": agreeing is not None and (bool(agreeing.label) or agreeing.kind == "party"),
                 "rules_ok": name not in flagged,
                 "first_submission": first,
                 "in_preamble": evidence.page == 1 and (evidence.start or 0) < preamble_end,
