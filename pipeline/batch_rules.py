@@ -20,7 +20,6 @@ import pandera.pandas as pa
 from pipeline.models import ContractFields
 from pipeline.rules import (
     CHECKS,
-    CROSS_FIELD,
     SPECS,
     Rule,
     RuleSet,
@@ -29,6 +28,7 @@ from pipeline.rules import (
     lint_rules,
     load_rules,
     read_rule_files,
+    reads_other_fields,
     value_at,
 )
 from pipeline.settings import get_settings
@@ -181,7 +181,7 @@ def compile_schema(rules: RuleSet, batch: Sequence[BatchRule]) -> pa.DataFrameSc
     """Error-severity single-field rules as column checks, batch rules as frame checks."""
     columns: dict[str, list[pa.Check]] = {}
     for rule in rules.rules:
-        if rule.severity == "error" and rule.check not in CROSS_FIELD and not rule.field.startswith("parties"):
+        if rule.severity == "error" and not reads_other_fields(rule) and not rule.field.startswith("parties"):
             columns.setdefault(rule.field, []).append(_column_check(rule, rules))
     return pa.DataFrameSchema(
         {path: pa.Column(object, checks, nullable=True, required=False) for path, checks in columns.items()},

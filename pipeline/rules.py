@@ -106,7 +106,11 @@ def _each(value: Any) -> list[Any]:
 
 
 def _required(value: Any, rule: Rule, rules: RuleSet, fields: ContractFields) -> str | None:
-    return f"{rule.field} is missing" if value is None else None
+    if value is not None:
+        return None
+    if (other := rule.params.get("or")) is None:
+        return f"{rule.field} is missing"
+    return None if value_at(fields, other) is not None else f"{rule.field} is missing, and so is {other}"
 
 
 def _min_count(value: Any, rule: Rule, rules: RuleSet, fields: ContractFields) -> str | None:
@@ -212,7 +216,7 @@ CHECKS: dict[str, Callable[[Any, Rule, RuleSet, ContractFields], str | None]] = 
     "shorter_than": _shorter_than,
 }
 SPECS: dict[str, Spec] = {
-    "required": Spec(),
+    "required": Spec(optional=("or",)),
     "type": Spec(needs=(("type",),)),
     "range": Spec(needs=(("min", "max"),), optional=("min", "max")),
     "max": Spec(needs=(("max",),)),
@@ -225,9 +229,10 @@ SPECS: dict[str, Spec] = {
 }
 # Checks that read another field besides their own: the others look at one value at a time.
 CROSS_FIELD = frozenset({"after", "requires", "shorter_than"})
+OTHER_FIELD_PARAMS = ("other", "when", "or")
 _RULE_KEYS = {"id", "check", "field", "severity", "description"}
 # Parameters that name field paths (a string or a list of them).
-PATH_PARAMS = ("field", "other", "when", "group_by")
+PATH_PARAMS = ("field", *OTHER_FIELD_PARAMS, "group_by")
 
 
 class _Marked(dict[str, Any]):
@@ -379,13 +384,17 @@ def load_rules(directory: Path) -> RuleSet:
     return RuleSet(rules=tuple(rules), lists=lists, version=digest.hexdigest()[:12])
 
 
+def reads_other_fields(rule: Rule) -> bool:
+    return rule.check in CROSS_FIELD or any(k in rule.params for k in OTHER_FIELD_PARAMS)
+
+
 def evaluate(fields: ContractFields, rules: RuleSet) -> list[Violation]:
     violations = []
     for rule in rules.rules:
         message = CHECKS[rule.check](value_at(fields, rule.field), rule, rules, fields)
         if message is not None:
             related = [rule.field.split(".")[0]] + [
-                str(rule.params[k]).split(".")[0] for k in ("other", "when") if k in rule.params
+                str(rule.params[k]).split(".")[0] for k in OTHER_FIELD_PARAMS if k in rule.params
             ]
             violations.append(Violation(rule_id=rule.id, severity=rule.severity, fields=related, message=message))
     return violations

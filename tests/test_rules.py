@@ -71,6 +71,14 @@ def test_each_rule_fires_on_its_case(overrides: dict[str, object], rule: str) ->
     assert rule_ids(fields(**overrides)) == {rule}
 
 
+def test_the_agreement_date_serves_as_start_date_when_no_effective_date_is_stated() -> None:
+    made = FieldValue[date](value=date(2025, 1, 2))
+    assert rule_ids(fields(effective_date=None, agreement_date=made)) == set()
+    (violation,) = evaluate(fields(effective_date=None, agreement_date=None), RULES)
+    assert violation.message == "effective_date is missing, and so is agreement_date"
+    assert violation.fields == ["effective_date", "agreement_date"]
+
+
 def test_place_with_country_suffix_is_allowed() -> None:
     assert rule_ids(fields(governing_law=FieldValue[str](value="Ontario, Canada"))) == set()
 
