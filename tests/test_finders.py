@@ -90,3 +90,10 @@ def test_proposal_dates_a_letter_and_keeps_covenant_periods_out_of_the_term() ->
     proposal = propose(Toolbox(document(letter)))
     assert proposal["agreement_date"]["value"] == "December 11,2014"
     assert proposal["term"]["value"] == "eighteen months"
+
+
+def test_a_person_signing_for_themselves_is_a_party_an_officer_signing_by_is_not() -> None:
+    letter = "Dear Ms. Doe:\nYou agree to keep our secrets.\nACME, INC.\nBy: /s/ Peter Officer\n/s/ Jane Q. Doe\n"
+    found = find_parties(document(letter))
+    assert [(c.kind, c.value) for c in found if c.kind == "individual"] == [("individual", "Jane Q. Doe")]
+    assert [p["name"] for p in propose(Toolbox(document(letter)))["parties"]] == ["ACME, INC.", "Jane Q. Doe"]

@@ -44,6 +44,10 @@ _NOT_NAMES = frozenset(
     "his her their corporation the this such said section exhibit article schedule distributor".split()
 )
 _ENUMERATOR = re.compile(r"\(?[A-Za-z0-9]{1,3}[.)]\s+")
+_SIGNED = re.compile(
+    r"/s/[^\S\r\n]*(?P<name>(?:[A-Z]\.[^\S\r\n]*)?[A-Z][a-z'\u2019\-]+(?:[^\S\r\n]+(?:[A-Z]\.|[A-Z][a-z'\u2019\-]+)){1,3}"
+    r"(?:,?[^\S\r\n]+(?:Jr\.|Sr\.|II|III|IV))?)"
+)
 # Organisation names anywhere (the fallback): capitalized words ending in a corporate suffix, on one line.
 _LINE_WORD = r"[\w&'\u2019.\-]*,?[^\S\r\n]+"
 _ORG = re.compile(rf"\b(?:[A-Z0-9]{_LINE_WORD}){{0,6}}?(?:[A-Z]{_LINE_WORD}){{0,2}}{_SUFFIX}(?:,?[^\S\r\n]+{_SUFFIX})*")
@@ -122,9 +126,18 @@ def _organisations(kind: str, page: Page, left: int, right: int) -> Iterator[Can
         yield _candidate(kind, page, start, name, role.group(1) if role else "")
 
 
+def _individuals(page: Page) -> Iterator[Candidate]:
+    """People who sign for themselves: "/s/ Jane Q. Doe" not after "By", which marks an officer
+    signing for a company."""
+    for match in _SIGNED.finditer(page.text):
+        if not re.search(r"\bby\W*$", page.text[max(0, match.start() - 8) : match.start()], re.I):
+            yield _candidate("individual", page, match.start("name"), match.group("name"), "")
+
+
 def find_parties(parsed: ParsedDocument) -> list[Candidate]:
     """Preamble parties first (kind "party", labelled with their defined role), then organisation
-    names in the opening ("organisation") and the signature blocks ("signatory"); one per name."""
+    names in the opening ("organisation") and the signature blocks ("signatory"), and people who
+    sign for themselves ("individual"); one candidate per name."""
     candidates: list[Candidate] = []
     opening = list(_opening(parsed))
     for page, length in opening:
@@ -135,6 +148,7 @@ def find_parties(parsed: ParsedDocument) -> list[Candidate]:
         candidates.extend(_organisations("organisation", page, 0, length))
     for page in parsed.pages[-2:]:
         candidates.extend(_organisations("signatory", page, max(0, len(page.text) - 1500), len(page.text)))
+        candidates.extend(_individuals(page))
     found: dict[str, Candidate] = {}
     for candidate in candidates:
         found.setdefault(re.sub(r"\W", "", candidate.value.lower()), candidate)

@@ -68,12 +68,14 @@ def propose(toolbox: Toolbox) -> dict[str, Any]:
     fee = next((c for c in found["amounts"] if _FEE_WORDS.search(c.quote)), None)
     if fee is not None:
         draft["total_value"] = _cited(toolbox, fee)
-    # The preamble's parties; without a preamble sentence, organisation names in the opening.
+    # The preamble's parties; without a preamble sentence, organisation names in the opening. A
+    # person signing for themselves is a party the preamble may leave out (an employee's letter).
     preamble = [c for c in found["parties"] if c.kind == "party"]
     opening = [c for c in found["parties"] if c.kind == "organisation"]
+    individuals = [c for c in found["parties"] if c.kind == "individual"]
     draft["parties"] = [
         {"name": c.value, "role": c.label or "party", "page": c.page, "quote": snippet(toolbox.parsed, c)}
-        for c in (preamble or opening[:3])
+        for c in (preamble or opening[:3]) + (individuals[:1] if len(preamble) < 2 else [])
     ]
     first_page = toolbox.parsed.pages[0].text
     title = next((line.strip() for line in first_page.splitlines()[:8] if _TITLE.match(line.strip())), None)
