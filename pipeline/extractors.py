@@ -17,7 +17,12 @@ Extractor = Callable[[ParsedDocument], Extraction]
 
 def extractor_for(settings: Settings, llm: LLM, rules: RuleSet, lookup_party: PartyLookup | None = None) -> Extractor:
     if settings.extractor == "agent":
-        budget = Budget(settings.agent_max_steps, settings.agent_max_tokens, settings.agent_max_seconds)
+        budget = Budget(
+            settings.agent_max_steps,
+            settings.agent_max_tokens,
+            settings.agent_max_seconds,
+            settings.agent_accept_confidence,
+        )
         return lambda parsed: run_agent(parsed, llm, rules, budget, lookup_party)
 
     def rule_errors(fields: ContractFields) -> list[str]:

@@ -35,9 +35,14 @@ class Settings(BaseSettings):
 
     max_document_chars: int = Field(default=24000, description="Text sent to the single-call extractor")
     extractor: Literal["agent", "single"] = Field(default="agent", description="The agent, or one whole-text call")
-    agent_max_steps: int = Field(default=4, description="Model calls per document before escalating")
+    agent_max_steps: int = Field(default=3, description="Model calls per document before escalating")
     agent_max_tokens: int = Field(default=20000, description="Prompt + completion tokens per document")
     agent_max_seconds: float = Field(default=600.0, description="Wall-clock time per document")
+    agent_accept_confidence: float = Field(
+        default=0.7,
+        description="A finders' proposal that is grounded, within the rules and at least this confident in every "
+        "value is taken without a model call; above 1 the model reads every contract",
+    )
     confidence_threshold: float = Field(default=0.5, description="Fields below it send the contract to review")
     llm_prices: dict[str, tuple[float, float]] = Field(
         default_factory=dict, description='USD per million prompt and completion tokens: {"gpt-4o": [2.5, 10]}'

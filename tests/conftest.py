@@ -24,6 +24,17 @@ PG_ADMIN = os.environ.get("CONTRACTFLOW_TEST_PG", "postgresql://postgres@127.0.0
 REDIS_URL = os.environ.get("CONTRACTFLOW_TEST_REDIS", "redis://127.0.0.1:6379/14")
 
 
+# The pipeline takes a confident proposal without asking the model (tests/test_agent.py covers
+# that); every other test is about the model's path, so the model reads every contract there.
+MODEL_READS_ALL = {"CONTRACTFLOW_AGENT_ACCEPT_CONFIDENCE": "2"}
+
+
+@pytest.fixture(autouse=True)
+def model_reads_every_contract(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in MODEL_READS_ALL.items():
+        monkeypatch.setenv(name, value)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "model: runs the real local model (slow, CPU-bound)")
 

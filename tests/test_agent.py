@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.agent.finders import FINDERS
 from pipeline.agent.injection import instruction_like, visible
-from pipeline.agent.loop import Budget, run_agent
+from pipeline.agent.loop import ACCEPTED, Budget, run_agent
 from pipeline.agent.tools import Toolbox
 from pipeline.llm import connect
 from pipeline.models import Page, ParsedDocument, Span
@@ -219,3 +219,28 @@ def test_a_garbled_quote_with_a_right_value_stands_on_the_finders_evidence(serve
     evidence = extraction.fields.effective_date.evidence[0]
     assert "March 1, 2025" in evidence.quote
     assert parsed.pages[evidence.page - 1].text[evidence.start : evidence.end].split() == evidence.quote.split()
+
+
+def test_a_confident_proposal_within_the_rules_needs_no_model_call(server: FakeOpenAI) -> None:
+    server.responder = scripted([])  # any call would fail the test
+    preamble = (
+        "MUTUAL NONDISCLOSURE AGREEMENT\nThis Agreement is made as of March 3, 2024 between Acme Widgets, Inc., a "
+        "Delaware corporation (the \u201cCompany\u201d), and Bolt Tools LLC (\u201cRecipient\u201d).\n"
+        "This Agreement shall be governed by the laws of the State of Oregon."
+    )
+    parsed = ParsedDocument(document_id="d", parser="t", pages=[Page(number=1, text=preamble)])
+    extraction = agent(server, parsed, accept_confidence=0.7)
+    assert server.requests == [] and extraction.usage.calls == 0
+    assert extraction.steps == [ACCEPTED] and extraction.escalation is None
+    assert [p.value.name for p in extraction.fields.parties] == ["Acme Widgets, Inc.", "Bolt Tools LLC"]
+    assert all(v.confidence >= 0.7 for v in extraction.fields.parties)
+    # Unsure values, or none at all, go to the model as before.
+    server.responder = scripted([reading({"parties": []})])
+    assert agent(server, parsed, accept_confidence=0.99).usage.calls == 1
+
+
+def test_a_failed_check_comes_back_with_the_passages_for_its_fields(server: FakeOpenAI) -> None:
+    server.responder = scripted([reading(_invented(EXPECTED["answer"])), submit(EXPECTED["answer"])])
+    agent(server, parse_file(MSA))
+    feedback = user_text(server.requests[1])
+    assert INVENTED in feedback and "<document>\n[page " in feedback

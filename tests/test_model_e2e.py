@@ -14,7 +14,7 @@ import pytest
 from pipeline.evidence import locate
 from pipeline.models import Evidence
 from pipeline.parse import parse_file
-from tests.conftest import ROOT, SAMPLES, SMALL_MODEL
+from tests.conftest import MODEL_READS_ALL, ROOT, SAMPLES, SMALL_MODEL
 from tests.fake_openai import load_expected
 
 SAMPLE = "01_msa_northwind_larkspur"
@@ -23,7 +23,7 @@ SAMPLE = "01_msa_northwind_larkspur"
 @pytest.mark.model
 def test_run_extracts_a_sample_with_the_local_model(real_model: Path, home: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONTRACTFLOW_")}
-    env.update(CONTRACTFLOW_HOME=str(home), CONTRACTFLOW_LLM_LOCAL_MODEL=SMALL_MODEL)
+    env.update(MODEL_READS_ALL, CONTRACTFLOW_HOME=str(home), CONTRACTFLOW_LLM_LOCAL_MODEL=SMALL_MODEL)
     result = subprocess.run(
         [sys.executable, "-m", "pipeline", "run", str(SAMPLES / f"{SAMPLE}.pdf"), "--json"],
         env=env,

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, SAMPLES
+from tests.conftest import MODEL_READS_ALL, ROOT, SAMPLES
 from tests.fake_openai import FakeOpenAI, Reply, load_expected
 
 EXPECTED = load_expected(SAMPLES)
@@ -35,7 +35,7 @@ def inbox(tmp_path: Path) -> Path:
 def environment(home: Path, model: FakeOpenAI, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONTRACTFLOW_")}
     env.update(CONTRACTFLOW_HOME=str(home), CONTRACTFLOW_LLM_BASE_URL=model.base_url, CONTRACTFLOW_LLM_MODEL="fake")
-    env.update(extra)
+    env.update(MODEL_READS_ALL, **extra)
     return env
 
 

@@ -57,9 +57,10 @@ Term: how long the agreement itself lasts, not how long obligations survive it."
 
 @dataclass(frozen=True)
 class Budget:
-    max_steps: int = 4
+    max_steps: int = 3
     max_tokens: int = 20000
     max_seconds: float = 600.0
+    accept_confidence: float = 2.0  # above 1: the model reads every contract
 
 
 @dataclass
@@ -83,8 +84,11 @@ class _Run:
         return max(1.0, self.budget.max_seconds - (self.clock() - self.started))
 
 
-# Where to look for a field the finders did not propose.
+# Where to look for a field the finders did not propose, or that failed a check.
 FIELD_QUERIES = {
+    "parties": "between by and among party corporation individual",
+    "effective_date": "effective date dated as of made entered into",
+    "agreement_date": "dated as of made entered into this day of",
     "governing_law": "governed by the laws of the state",
     "term": "term of this agreement shall continue years",
     "expiration_date": "agreement expires terminates on date",
@@ -92,6 +96,7 @@ FIELD_QUERIES = {
     "total_value": "total fees price payable amount",
     "payment_terms": "payment due within days of invoice",
 }
+OPENING_FIELDS = ("governing_law", "term", "expiration_date", "renewal_term", "total_value", "payment_terms")
 PASSAGE_CHARS = 500
 
 
@@ -104,6 +109,16 @@ def _preamble(toolbox: Toolbox) -> tuple[int, int]:
     return named.page, text.rfind(" ", 0, named.start - 200) + 1  # at a word boundary
 
 
+def passages(toolbox: Toolbox, names: list[str], exclude: tuple[int, range] = (0, range(0))) -> str:
+    """The best passage for each field named, once each, leaving out what the model already read."""
+    found: dict[tuple[int, int], str] = {}
+    for name in names:
+        for hit in toolbox.index.search(FIELD_QUERIES.get(name, name.replace("_", " ")), top=1):
+            if (hit.page, hit.start) not in found and not (hit.page == exclude[0] and hit.start in exclude[1]):
+                found[(hit.page, hit.start)] = f"[page {hit.page}] {' '.join(hit.text.split())[:PASSAGE_CHARS]}"
+    return "\n".join(found.values())
+
+
 def opening(toolbox: Toolbox, proposed: dict[str, Any]) -> str:
     """The first observation: the preamble, a proposal from the finders, and the passages most
     likely to hold what the proposal lacks; not the whole contract."""
@@ -111,16 +126,8 @@ def opening(toolbox: Toolbox, proposed: dict[str, Any]) -> str:
     page, start = _preamble(toolbox)
     beginning = parsed.pages[page - 1].text[start : start + PREAMBLE_CHARS]
     proposal = json.dumps(proposed, ensure_ascii=False)
-    passages: dict[tuple[int, int], str] = {}
-    for name, query in FIELD_QUERIES.items():
-        for hit in toolbox.index.search(query, top=1):
-            if (
-                name not in proposed
-                and (hit.page, hit.start) not in passages
-                and not (hit.page == page and start <= hit.start < start + PREAMBLE_CHARS)
-            ):
-                passages[(hit.page, hit.start)] = f"[page {hit.page}] {' '.join(hit.text.split())[:PASSAGE_CHARS]}"
-    more = "\n".join(passages.values())
+    shown = range(start, start + PREAMBLE_CHARS)
+    more = passages(toolbox, [name for name in OPENING_FIELDS if name not in proposed], exclude=(page, shown))
     return (
         f'<document pages="{len(parsed.pages)}">\n[page {page}]\n{beginning}\n{more}\n</document>\n'
         f"<result>\nProposed fields found by patterns (may be wrong or incomplete):\n{proposal}\n</result>\n"
@@ -142,6 +149,10 @@ def _observe(toolbox: Toolbox, action: AgentAction) -> str:
         return f"tool error: {exc}"
 
 
+def _items(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value] if value is not None else []
+
+
 def _with_confidence(
     fields: ContractFields, toolbox: Toolbox, rules: RuleSet, first: bool, confirmed: set[str]
 ) -> ContractFields:
@@ -149,8 +160,7 @@ def _with_confidence(
     flagged = {name for v in evaluate(fields, rules) for name in v.fields}
     preamble_end = PREAMBLE_CHARS
     for name in type(fields).model_fields:
-        items = getattr(fields, name)
-        for item in items if isinstance(items, list) else [items] if items is not None else []:
+        for item in _items(getattr(fields, name)):
             evidence = item.evidence[0]
             agreeing = confidence.agreeing_candidate(name, item.value, toolbox.candidates)
             item.signals = {
@@ -165,6 +175,27 @@ def _with_confidence(
             } | {family: confidence.FINDER_KIND.get(name) == kind for kind, family in confidence.FAMILY.items()}
             item.confidence = confidence.probability(item.signals, weights)
     return fields
+
+
+def _read_proposal(proposal: dict[str, Any], toolbox: Toolbox, rules: RuleSet) -> tuple[ContractFields, list[str]]:
+    """The finders' proposal as grounded fields with their confidence, and what could not be grounded."""
+    fields, dropped = to_fields(toolbox.parsed, ContractDraft.model_validate(proposal), 0.0, vouch=toolbox.vouch)
+    return _with_confidence(fields, toolbox, rules, first=True, confirmed=set()), dropped
+
+
+ACCEPTED = "accepted the finders' proposal: every value grounded, within the rules and confident"
+
+
+def _confident_proposal(
+    proposal: dict[str, Any], toolbox: Toolbox, rules: RuleSet, threshold: float
+) -> ContractFields | None:
+    """The proposal as fields, if no model call could improve it enough to pay for itself: every
+    value grounded and at least `threshold` confident, and no business rule error."""
+    fields, dropped = _read_proposal(proposal, toolbox, rules)
+    values = [v for name in type(fields).model_fields for v in _items(getattr(fields, name))]
+    if dropped or not values or any(v.confidence < threshold for v in values):
+        return None
+    return None if any(v.severity == "error" for v in evaluate(fields, rules)) else fields
 
 
 def run_agent(
@@ -182,6 +213,14 @@ def run_agent(
     document = visible(parsed)  # hidden text never reaches the model
     toolbox = Toolbox(document, lookup_party)
     proposal = propose(toolbox)
+    if not suspicious and (accepted := _confident_proposal(proposal, toolbox, rules, budget.accept_confidence)):
+        return Extraction(
+            document_id=parsed.document_id,
+            fields=accepted,
+            model=llm.name,
+            prompt_version=PROMPT_VERSION,
+            steps=[ACCEPTED],
+        )
     messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": opening(toolbox, proposal)}]
     draft, touched = proposal, set[str]()
     fields, dropped, submissions, escalation = ContractFields(), list[str](), 0, None
@@ -216,15 +255,17 @@ def run_agent(
         draft, changed = apply(draft, action.corrections)
         touched |= changed
         fields, dropped = to_fields(document, ContractDraft.model_validate(draft), 0.0, vouch=toolbox.vouch)
-        errors = [f"rule {v.rule_id}: {v.message}" for v in evaluate(fields, rules) if v.severity == "error"]
-        if not (dropped or errors) or submissions > 1:
+        violations = [v for v in evaluate(fields, rules) if v.severity == "error"]
+        if not (dropped or violations) or submissions > 1:
             break
-        listed = "\n- ".join(dropped + errors)
+        listed = "\n- ".join(dropped + [f"rule {v.rule_id}: {v.message}" for v in violations])
+        failing = [problem.split(":")[0] for problem in dropped] + [name for v in violations for name in v.fields]
         messages.append(
             {
                 "role": "user",
-                "content": f"Not accepted yet:\n- {listed}\nUse a tool to check the contract, then submit "
-                f"corrections for these fields. Steps left: {left}.",
+                "content": f"Not accepted yet:\n- {listed}\n<document>\n{passages(toolbox, failing)}\n</document>\n"
+                "Submit corrections for these fields, or use a tool to look further first. "
+                f"Steps left: {left}.",
             }
         )
     injection = []
@@ -248,12 +289,11 @@ def run_agent(
 def read_by_patterns(parsed: ParsedDocument, rules: RuleSet) -> Extraction:
     """The finders' proposal alone, grounded and scored as the agent's answer is: no model, no
     tokens. The baseline that shows in docs/EVAL.md what the model adds."""
-    document = visible(parsed)
-    toolbox = Toolbox(document)
-    fields, dropped = to_fields(document, ContractDraft.model_validate(propose(toolbox)), 0.0, vouch=toolbox.vouch)
+    toolbox = Toolbox(visible(parsed))
+    fields, dropped = _read_proposal(propose(toolbox), toolbox, rules)
     return Extraction(
         document_id=parsed.document_id,
-        fields=_with_confidence(fields, toolbox, rules, first=True, confirmed=set()),
+        fields=fields,
         model="patterns",
         prompt_version=PROMPT_VERSION,
         flags=[f"dropped: {problem}" for problem in dropped],
