@@ -3,6 +3,7 @@ whose weights are fitted on the shared dev splits (`bench/calibrate.py`, docs/EV
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from pathlib import Path
@@ -46,6 +47,7 @@ _NORMALIZE = {
 }
 
 
+@functools.cache  # read once per process: every document's confidence needs it
 def load_weights(path: Path = WEIGHTS_FILE) -> dict[str, float]:
     return {k: float(v) for k, v in json.loads(path.read_text())["weights"].items()}
 

@@ -73,6 +73,12 @@ def _is_name(name: str) -> bool:
     return bool(words) and not all(w in _NOT_NAMES for w in words) and not name.startswith(("\u201c", '"'))
 
 
+def _role(text: str, start: int, end: int) -> str:
+    """The defined term that follows a name, ("the “Company”"), between `start` and `end`."""
+    role = _DEFINED.search(text, start, min(len(text), end))
+    return role.group(1) if role else ""
+
+
 def _candidate(kind: str, page: Page, start: int, value: str, role: str) -> Candidate:
     left, right = window(page.text, start, start + len(value))
     return Candidate(kind, value, page.number, start, start + len(value), page.text[left:right], role)
@@ -89,8 +95,8 @@ def _preamble(page: Page, start: int) -> Iterator[Candidate]:
         match = _NAME.match(text, position, stop)
         if match and _is_name(name := _clean(_to_sentence_end(match.group(0)))):
             separator = _NEXT.search(text, match.end(), stop)
-            role = _DEFINED.search(text, match.end(), separator.start() if separator else stop)
-            yield _candidate("party", page, match.start(), name, role.group(1) if role else "")
+            role = _role(text, match.end(), separator.start() if separator else stop)
+            yield _candidate("party", page, match.start(), name, role)
             found += 1
             position = match.end()
         following = _NEXT.search(text, position, stop)
@@ -122,8 +128,7 @@ def _organisations(kind: str, page: Page, left: int, right: int) -> Iterator[Can
             continue
         if PLACE_PATTERN.fullmatch(" ".join(words[:-1])):
             continue  # "a Delaware corporation" describes a party; it is not one
-        role = _DEFINED.search(text, match.end(), min(len(text), match.end() + 200))
-        yield _candidate(kind, page, start, name, role.group(1) if role else "")
+        yield _candidate(kind, page, start, name, _role(text, match.end(), match.end() + 200))
 
 
 def _individuals(page: Page) -> Iterator[Candidate]:
