@@ -43,6 +43,13 @@ NUMBER_WORDS = {
 _UNIT = r"(day|week|month|year)s?"
 _DIGITS_UNIT = re.compile(r"\(?(\d{1,4})\)?\s*(?:-\s*)?(?:calendar\s+|business\s+)?" + _UNIT, re.I)
 _WORDS_UNIT = re.compile(r"\b((?:[a-z]+[\s-]){0,2}?[a-z]+)[\s-]+(?:calendar\s+|business\s+)?" + _UNIT, re.I)
+ORDINAL_WORDS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+    "ninth": 9, "tenth": 10,
+}  # fmt: skip
+_ORDINAL = rf"(?:{'|'.join(ORDINAL_WORDS)}|\d{{1,2}}(?:st|nd|rd|th))(?:\s*\(\d{{1,2}}(?:st|nd|rd|th)?\))?"
+# "until the second (2nd) anniversary of the date hereof": a term of two years.
+_ANNIVERSARY = re.compile(rf"\b({_ORDINAL})\s+anniversary\b", re.I)
 _PERPETUAL = re.compile(r"\b(perpetu|indefinite|in perpetuity|no fixed term)", re.I)
 
 
@@ -66,6 +73,9 @@ def parse_duration(text: str) -> Duration | None:
     if (match := _WORDS_UNIT.search(text)) and (amount := _words_to_int(match.group(1))):
         unit = match.group(2).lower()  # type: ignore[assignment]
         return Duration(amount=amount, unit=unit)
+    if match := _ANNIVERSARY.search(text):
+        ordinal = match.group(1).lower()
+        return Duration(amount=ORDINAL_WORDS.get(ordinal) or int(re.sub(r"\D", "", ordinal)), unit="year")
     return None
 
 
@@ -148,7 +158,9 @@ DATE_PATTERN = re.compile(
 )
 _WORD = "|".join(w for w in NUMBER_WORDS if len(w) > 2)
 _NUMBER = rf"(?:\d{{1,4}}|(?:{_WORD})(?:[\s-](?:{_WORD}))?)(?:\s*\(\d{{1,4}}\))?"
-DURATION_PATTERN = re.compile(rf"\b{_NUMBER}[\s-]+(?:calendar\s+|business\s+)?(?:day|week|month|year)s?\b", re.I)
+DURATION_PATTERN = re.compile(
+    rf"\b{_NUMBER}[\s-]+(?:calendar\s+|business\s+)?(?:day|week|month|year)s?\b|{_ANNIVERSARY.pattern}", re.I
+)
 MONEY_PATTERN = re.compile(
     r"(?:(?:US|C|A|CA|AU)?\$|€|£|\b(?:USD|EUR|GBP|CAD|AUD|CHF|JPY)\b)\s?\d{1,3}(?:[,.\s]\d{3})*(?:\.\d{2})?"
     r"(?:\s(?:million|thousand|billion))?"

@@ -97,3 +97,69 @@ def test_a_person_signing_for_themselves_is_a_party_an_officer_signing_by_is_not
     found = find_parties(document(letter))
     assert [(c.kind, c.value) for c in found if c.kind == "individual"] == [("individual", "Jane Q. Doe")]
     assert [p["name"] for p in propose(Toolbox(document(letter)))["parties"]] == ["ACME, INC.", "Jane Q. Doe"]
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        (  # the agreement's own end, though no word "term" stands next to the period
+            "You agree that for a period of one year you will not solicit our staff. This Agreement shall, except "
+            "as set forth herein, cease to be effective two years after the date hereof. Notices go by mail.",
+            "two years",
+        ),
+        (  # an anniversary is a term in years; a deadline in days is not a term
+            "The receiving party shall return all documents within thirty (30) days of termination. This Agreement "
+            "shall terminate on the second (2nd) anniversary of the Effective Date.",
+            "second (2nd) anniversary",
+        ),
+        (  # a survival period counted from termination is not the term
+            "This Agreement shall remain in effect for three (3) years from the date of termination of the "
+            "discussions. This Agreement shall expire eighteen (18) months from the Effective Date.",
+            "eighteen (18) months",
+        ),
+    ],
+)
+def test_proposal_term_is_how_long_the_agreement_lasts(text: str, term: str) -> None:
+    assert propose(Toolbox(document(text)))["term"]["value"] == term
+
+
+def test_no_term_from_deadlines_or_periods_after_termination() -> None:
+    text = (
+        "Each party shall give notice within ten (10) business days. The obligations of this Agreement shall "
+        "survive for two (2) years following termination of this Agreement."
+    )
+    assert "term" not in propose(Toolbox(document(text)))
+
+
+@pytest.mark.parametrize(
+    ("preamble", "parties"),
+    [
+        (  # "Inc. (" does not end the sentence; "and," still separates; a lower-case "incorporated"
+            "This Agreement is made by and between Acme Widgets Inc. (\u201cAcme\u201d) and, Zenith "
+            "incorporated (\u201cZenith\u201d). Acme and Zenith wish to talk.",
+            ["Acme Widgets Inc.", "Zenith incorporated"],
+        ),
+        (  # a defined role mentioned again after "and" is not another party
+            'This Agreement is made between Acme Corp. ("Party-1") and Jane Roe ("Party-2"), and Party-2 is '
+            "employed by Party-1 as a consultant.",
+            ["Acme Corp.", "Jane Roe"],
+        ),
+    ],
+)
+def test_preamble_reads_past_suffixes_and_skips_roles(preamble: str, parties: list[str]) -> None:
+    assert [c.value for c in find_parties(document(preamble)) if c.kind == "party"] == parties
+
+
+def test_organisation_names_join_ampersands_and_line_wraps_but_not_prepositions() -> None:
+    text = (
+        "December 1, 2014\nSmith Home & Garden, Inc.\n12 Main Street\nLadies and Gentlemen: in connection with a "
+        "possible transaction involving Northern\nRiver Holdings, Inc. (the \u201cCompany\u201d), we write.\nOF "
+        "ACME, INC. AND ITS AFFILIATES"
+    )
+    found = [c.value for c in find_parties(document(text)) if c.kind == "organisation"]
+    assert found == ["Smith Home & Garden, Inc.", "Northern River Holdings, Inc."]
+
+
+def test_signature_block_labels_are_not_part_of_a_signed_name() -> None:
+    letter = "Agreed:\nSignature: /s/ Jane Roe Print Name: Jane Roe\n/s/ John Q. Public By: his agent\n"
+    assert [c.value for c in find_parties(document(letter)) if c.kind == "individual"] == ["Jane Roe", "John Q. Public"]

@@ -19,6 +19,8 @@ from pipeline.places import PLACE_PATTERN
 OPENING_CHARS = 4000  # where a preamble can stand: past exhibit headers and the title
 PREAMBLE_CHARS = 800  # how far a preamble sentence can run
 MAX_PARTIES = 5
+MAX_WRAPPED_WORDS = 4  # how many words of a name a line wrap can leave on the line before
+WRAPPED_LINE_CHARS = 50  # a shorter line ends by itself (an address, a title), not by wrapping
 
 _SUFFIXES = (
     r"Inc|Incorporated|Corp|Corporation|Company|Co|LLC|L\.L\.C|Ltd|Limited|LP|L\.P|LLP|PLC|plc|GmbH|AG"
@@ -28,12 +30,19 @@ _SUFFIX = rf"(?i:{_SUFFIXES})\.?(?![\w\-])"  # "INC." as well as "Inc."; "AG" bu
 _LONE_SUFFIX = re.compile(_SUFFIX)
 _WORD = r"(?:[A-Z0-9][\w'\u2019.\-\u00a2&]*|[\u201c\"][^\u201d\"]{1,40}[\u201d\"])"
 # Lower-case words that belong inside a name: "Heritage Bank of Nevada", "Sears, Roebuck and Co.".
-_JOIN = r"(?:&|of|de|du|and(?=\s+(?:Co\b|Company\b|Partners\b|Sons\b|Associates\b)))"
-_NAME = re.compile(rf"{_WORD}(?:\s+(?:{_WORD}|{_JOIN})|,\s*{_SUFFIX})*")
+_AND = r"(?:&|and(?=\s+(?:Co\b|Company\b|Partners\b|Sons\b|Associates\b)))"
+_JOIN = rf"(?:{_AND}|of|de|du)"
+# A suffix may be spelled out in lower case: "AZZ incorporated".
+_NAME = re.compile(rf"{_WORD}(?:\s+(?:{_WORD}|{_JOIN}|(?:incorporated|limited)\b)|,\s*{_SUFFIX})*")
 _BETWEEN = re.compile(r"\b(?:between|among)\s+(?:the\s+undersigned\s*,?\s*)?", re.I)
-_NEXT = re.compile(r"\band\s+(?:between\s+)?|\),\s*|;\s*")
-# A sentence ends at a period after a lower-case letter (not "Inc." or "J."), or where recitals begin.
-_END = re.compile(r"(?<![A-Z])\.(?=\s+[A-Z\u201c\"(])|\b(?i:whereas|recitals|w\s?i\s?t\s?n\s?e\s?s\s?s)")
+_NEXT = re.compile(r"\band,?\s+(?:between\s+)?|\),\s*|;\s*")
+# A sentence ends at a period after a lower-case letter (not "J."), or where recitals begin. After a
+# suffix ("Inc.") only a next sentence's word ends it, not the defined term "(the “Company”)".
+_ABBREVIATED = r"(?<!\bInc)(?<!\bCorp)(?<!\bCo)(?<!\bLtd)(?<!\bJr)(?<!\bSr)"
+_END = re.compile(
+    rf"(?<![A-Z]){_ABBREVIATED}\.(?=\s+[A-Z\u201c\"(])|(?<![A-Z])\.(?=\s+[A-Z][a-z])"
+    r"|\b(?i:whereas|recitals|w\s?i\s?t\s?n\s?e\s?s\s?s)"
+)
 _DEFINED = re.compile(r"\(\s*(?:the\s+|each\s+a\s+)?[\"\u201c\u201d']([A-Z][\w .&-]{1,40})[\"\u201c\u201d']")
 # A final period that belongs to the name: initials ("J.", "L.P.") and abbreviations, not "LLC.".
 _KEEP_PERIOD = re.compile(r"(?:\b[A-Z]|\b(?i:inc|corp|co|ltd|pty|pte|bros|jr|sr))\.$")
@@ -43,14 +52,23 @@ _NOT_NAMES = frozenset(
     "investor contractor licensor licensee you i we agreement each either both all any certain its "
     "his her their corporation the this such said section exhibit article schedule distributor".split()
 )
+# Words that precede a name, capitalised in an all-caps sentence, never begin one.
+_PREPOSITIONS = frozenset({"of", "by", "and", "to", "for", "with", "from", "between", "among"})
 _ENUMERATOR = re.compile(r"\(?[A-Za-z0-9]{1,3}[.)]\s+")
+# The labels of a signature block ("By:", "Print Name:") stand after a signed name, never in it.
+_BLOCK_LABEL = r"(?!(?:By|Name|Print|Signature|Title|Date|Its)\b)"
 _SIGNED = re.compile(
-    r"/s/[^\S\r\n]*(?P<name>(?:[A-Z]\.[^\S\r\n]*)?[A-Z][a-z'\u2019\-]+(?:[^\S\r\n]+(?:[A-Z]\.|[A-Z][a-z'\u2019\-]+)){1,3}"
+    r"/s/[^\S\r\n]*(?P<name>(?:[A-Z]\.[^\S\r\n]*)?[A-Z][a-z'\u2019\-]+"
+    rf"(?:[^\S\r\n]+{_BLOCK_LABEL}(?:[A-Z]\.|[A-Z][a-z'\u2019\-]+)){{1,3}}"
     r"(?:,?[^\S\r\n]+(?:Jr\.|Sr\.|II|III|IV))?)"
 )
 # Organisation names anywhere (the fallback): capitalized words ending in a corporate suffix, on one line.
 _LINE_WORD = r"[\w&'\u2019.\-]*,?[^\S\r\n]+"
-_ORG = re.compile(rf"\b(?:[A-Z0-9]{_LINE_WORD}){{0,6}}?(?:[A-Z]{_LINE_WORD}){{0,2}}{_SUFFIX}(?:,?[^\S\r\n]+{_SUFFIX})*")
+# "&" joins the words of one name ("Home & Security, Inc."), as "and" does before "Co." or "Associates".
+_LINE_JOIN = rf"(?:{_AND}[^\S\r\n]+)?"
+_ORG = re.compile(
+    rf"\b(?:[A-Z0-9]{_LINE_WORD}{_LINE_JOIN}){{0,6}}?(?:[A-Z]{_LINE_WORD}){{0,2}}{_SUFFIX}(?:,?[^\S\r\n]+{_SUFFIX})*"
+)
 
 
 def _clean(name: str) -> str:
@@ -90,14 +108,15 @@ def _preamble(page: Page, start: int) -> Iterator[Candidate]:
     limit = min(len(text), start + PREAMBLE_CHARS)
     end = _END.search(text, start, limit)
     stop = end.start() if end else limit
-    position, found = start, 0
-    while position < stop and found < MAX_PARTIES:
+    position, roles = start, set[str]()
+    while position < stop and len(roles) < MAX_PARTIES:
         match = _NAME.match(text, position, stop)
-        if match and _is_name(name := _clean(_to_sentence_end(match.group(0)))):
+        name = _clean(_to_sentence_end(match.group(0))) if match else ""
+        if match and _is_name(name) and name.casefold() not in roles:  # "and Party-2 is" names a role
             separator = _NEXT.search(text, match.end(), stop)
             role = _role(text, match.end(), separator.start() if separator else stop)
             yield _candidate("party", page, match.start(), name, role)
-            found += 1
+            roles.add(role.casefold() or name.casefold())
             position = match.end()
         following = _NEXT.search(text, position, stop)
         if following is None:
@@ -115,6 +134,21 @@ def _opening(parsed: ParsedDocument) -> Iterator[tuple[Page, int]]:
         seen += len(page.text)
 
 
+def _wrapped_start(text: str, start: int) -> int:
+    """Where a name begins that a line wrap split ("of American Realty\nCapital Properties, Inc."):
+    the capitalised words that end the line before, if that line is running text, not a heading."""
+    line_start = text.rfind("\n", 0, start - 1) + 1
+    words = text[line_start : start - 1].split(" ")
+    run = 0
+    for word in reversed(words):
+        if not (word[:1].isupper() and word[-1:].isalnum()) or word.casefold() in _NOT_NAMES:
+            break
+        run += 1
+    if not 0 < run < len(words) or run > MAX_WRAPPED_WORDS or start - line_start < WRAPPED_LINE_CHARS:
+        return start
+    return start - 1 - len(" ".join(words[-run:]))
+
+
 def _organisations(kind: str, page: Page, left: int, right: int) -> Iterator[Candidate]:
     text = page.text
     for match in _ORG.finditer(text, left, right):
@@ -122,9 +156,13 @@ def _organisations(kind: str, page: Page, left: int, right: int) -> Iterator[Can
         at_line_start = start == 0 or text[start - 1] == "\n"
         if at_line_start and (enumerator := _ENUMERATOR.match(text, start, match.end())):
             start = enumerator.end()  # "1. Acme Inc." in a numbered list
+        elif at_line_start:
+            start = _wrapped_start(text, start)
         name = _clean(text[start : match.end()])
         words = name.split()
-        if len(words) < 2 or any(w.casefold().strip(",") in _NOT_NAMES for w in words[:-1]):
+        if len(words) < 2 or any(w.casefold().strip(",.") in _NOT_NAMES for w in words[:-1]):
+            continue
+        if words[0].casefold() in _PREPOSITIONS:  # "OF ACME, INC." in a capitalised sentence
             continue
         if PLACE_PATTERN.fullmatch(" ".join(words[:-1])):
             continue  # "a Delaware corporation" describes a party; it is not one

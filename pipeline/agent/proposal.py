@@ -11,11 +11,27 @@ from typing import Any
 
 from pipeline.agent.candidate import Candidate
 from pipeline.agent.tools import Toolbox, snippet
+from pipeline.normalize import parse_duration
 
 _FEE_WORDS = re.compile(r"fee|price|value|total|consideration|payable|pay|amount", re.I)
 _AUTO_RENEW = re.compile(r"automatically\s+(?:be\s+)?(?:renew|extend)\w*", re.I)
 # A term is how long the agreement lasts: a duration said of the agreement, not of a covenant in it.
-_AGREEMENT_TERM = re.compile(r"^(?!.*(?:solicit|compet|hire|employ|standstill|acqui)).*agreement", re.I | re.S)
+_AGREEMENT_TERM = re.compile(
+    r"^(?!.*(?:solicit|compet|hire|employ|standstill|acqui)).*(?:agreement|\bNDA\b)", re.I | re.S
+)
+# How a sentence says the agreement ends or lasts: "shall expire", "remain in full force", "cease".
+_LASTS = re.compile(r"expir|terminat|cease|continu|remain|in\s+effect|effective|force|surviv", re.I)
+# A period counted from a later event ("two years following termination", "the fifth anniversary of
+# disclosure") is a survival or tail period; a term runs from the agreement's own date.
+_FROM_EVENT = re.compile(
+    r"\W*(?:(?:from|after|following|of)\s+(?:and\s+after\s+)?)(?:the\s+|such\s+|any\s+)?(?:date\s+of\s+(?:the\s+)?)?"
+    r"(?:[\w\u2019']+\s+){0,3}?(?:terminat|expir|disclos|receipt|occurr|cessation|end\b|last\b|order\b|discussion)",
+    re.I,
+)
+# Contracts last months or years; periods in days or weeks are deadlines (notice, cure, return).
+_TERM_UNITS = ("month", "year")
+# A sentence ends at a period before the next sentence's capital, not after an initial or "Inc".
+_SENTENCE_END = re.compile(r"(?<!\b[A-Z])(?<!\bInc)(?<!\bNo)(?<!\bCo)\.\s+(?=[A-Z0-9(\u201c\"])")
 _TITLE = re.compile(r"^[A-Z][A-Z0-9 ,.&'\-]{6,80}$")
 
 # Field -> (finder kind, labels that qualify, in order of preference); "" means unlabelled.
@@ -23,7 +39,6 @@ BY_LABEL: dict[str, tuple[str, tuple[str, ...]]] = {
     "effective_date": ("dates", ("effective", "agreement")),
     "agreement_date": ("dates", ("agreement",)),
     "expiration_date": ("dates", ("expiration",)),
-    "term": ("durations", ("term",)),
     "renewal_term": ("durations", ("renewal",)),
     "notice_period_to_terminate_renewal": ("durations", ("notice",)),
     "governing_law": ("governing_law", ("governing law",)),
@@ -44,8 +59,29 @@ def _first(candidates: list[Candidate], labels: tuple[str, ...]) -> Candidate | 
 
 def _sentence(toolbox: Toolbox, candidate: Candidate) -> str:
     text = toolbox.parsed.pages[candidate.page - 1].text
-    end = text.find(". ", candidate.end)
-    return text[text.rfind(". ", 0, candidate.start) + 1 : end if end >= 0 else len(text)]
+    starts = [m.end() for m in _SENTENCE_END.finditer(text, 0, candidate.start)]
+    end = _SENTENCE_END.search(text, candidate.end)
+    return text[starts[-1] if starts else 0 : end.start() if end else len(text)]
+
+
+def _is_term(toolbox: Toolbox, candidate: Candidate) -> bool:
+    duration = parse_duration(candidate.value)
+    if duration is None or duration.unit not in _TERM_UNITS:
+        return False
+    after = toolbox.parsed.pages[candidate.page - 1].text[candidate.end : candidate.end + 80]
+    return bool(_AGREEMENT_TERM.search(_sentence(toolbox, candidate))) and not _FROM_EVENT.match(after)
+
+
+def _term(toolbox: Toolbox, durations: list[Candidate]) -> Candidate | None:
+    """A duration said of the agreement: first one labelled a term in a sentence on how the
+    agreement ends or lasts, then one in such a sentence, then one labelled a term."""
+
+    def tier(candidate: Candidate) -> int:
+        lasts = candidate.label in ("term", "") and bool(_LASTS.search(_sentence(toolbox, candidate)))
+        return 0 if lasts and candidate.label == "term" else 1 if lasts else 2 if candidate.label == "term" else 3
+
+    ranked = sorted((tier(c), n) for n, c in enumerate(durations) if _is_term(toolbox, c))
+    return durations[ranked[0][1]] if ranked and ranked[0][0] < 3 else None
 
 
 def _date_made(dates: list[Candidate]) -> Candidate | None:
@@ -60,9 +96,10 @@ def propose(toolbox: Toolbox) -> dict[str, Any]:
     found = toolbox.candidates
     draft: dict[str, Any] = {}
     for field, (kind, labels) in BY_LABEL.items():
-        candidates = [c for c in found[kind] if field != "term" or _AGREEMENT_TERM.search(_sentence(toolbox, c))]
-        if candidate := _first(candidates, labels):
+        if candidate := _first(found[kind], labels):
             draft[field] = _cited(toolbox, candidate)
+    if term := _term(toolbox, found["durations"]):
+        draft["term"] = _cited(toolbox, term)
     if "agreement_date" not in draft and (signed := _date_made(found["dates"])):
         draft["agreement_date"] = _cited(toolbox, signed)
     fee = next((c for c in found["amounts"] if _FEE_WORDS.search(c.quote)), None)
