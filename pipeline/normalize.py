@@ -150,10 +150,10 @@ _MONTH = (
     r"|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
 )
 DATE_PATTERN = re.compile(
-    rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:\s*,\s*|\s+)\d{{4}}"  # "April 6th , 2005", "May 1,2014"
-    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:day\s+of\s+|of\s+)?{_MONTH},?\s+\d{{4}}"  # "6th (day) of May, 2011"
+    rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:\s?(?:st|nd|rd|th))?(?:\s*,\s*|\s+)\d{{4}}"  # "April 6th , 2005", "May 9 th,2014"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:day\s+of\s+|of\s+)?{_MONTH}\s*,?\s+\d{{4}}"  # "6th (day) of May , 2011"
     r"|\d{4}-\d{2}-\d{2}"
-    r"|\d{1,2}/\d{1,2}/\d{2,4})\b",
+    r"|\d{1,2}([/.-])\d{1,2}\1\d{2,4})\b",  # "3/26/01", "3.26.01", "5-11-09"
     re.I,
 )
 _WORD = "|".join(w for w in NUMBER_WORDS if len(w) > 2)

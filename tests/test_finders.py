@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.agent.finders import find_governing_law
+from pipeline.agent.finders import find_dates, find_governing_law
 from pipeline.agent.parties import find_parties
 from pipeline.agent.proposal import propose
 from pipeline.agent.tools import Toolbox
 from pipeline.models import Page, ParsedDocument
+from pipeline.normalize import parse_date
 
 
 def document(*pages: str) -> ParsedDocument:
@@ -163,3 +164,117 @@ def test_organisation_names_join_ampersands_and_line_wraps_but_not_prepositions(
 def test_signature_block_labels_are_not_part_of_a_signed_name() -> None:
     letter = "Agreed:\nSignature: /s/ Jane Roe Print Name: Jane Roe\n/s/ John Q. Public By: his agent\n"
     assert [c.value for c in find_parties(document(letter)) if c.kind == "individual"] == ["Jane Roe", "John Q. Public"]
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("made as of March 9 th , 2014 by", "2014-03-09"),  # a suffix set apart, a space before the comma
+        ("entered into this 31st day of May , 2005", "2005-05-31"),
+        ("DATE: 3.26.01", "2001-03-26"),
+        ("Dated: 5-11-09", "2009-05-11"),
+    ],
+)
+def test_dates_written_with_stray_spaces_dots_or_dashes(text: str, day: str) -> None:
+    assert [str(parse_date(c.value)) for c in find_dates(document(text))] == [day]
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("This Agreement is dated as of May 1, 2010 by Acme.", "agreement"),
+        ("This Agreement (the \u201cAgreement\u201d) is made as of May 1, 2010.", "agreement"),
+        ("Subject to the Offer Letter Agreement dated May 1, 2010, you may resign.", "other agreement"),
+        ("as defined in the Rights Agreement between Acme Inc. and Bank dated as of May 1, 2010.", "other agreement"),
+        ("under that certain Severance Plan effective May 1, 2010 (the \u201cPlan\u201d).", "other agreement"),
+        ("the period commencing on May 1, 2010 and ending later.", ""),
+        ("IN WITNESS WHEREOF, the parties have executed this agreement this 1st day of May, 2010.", "agreement"),
+        ("ACME INC. By: /s/ Jane Roe Dated: May 1, 2010", "signature"),
+        ("Portland, OR 97201 ---- Date 5/1/10 ----", "signature"),
+    ],
+)
+def test_date_labels_tell_this_agreement_from_others_it_refers_to(text: str, label: str) -> None:
+    assert [c.label for c in find_dates(document(text))] == [label]
+
+
+def test_proposal_dates_a_letter_at_its_head_else_by_its_last_signature() -> None:
+    body = "Dear Sirs:\nYou agree to keep our secrets. " * 30
+    signed = "\nACME INC. Signature Date: 4/8/04\nBETA LLC Signature Date: 4/26/04"
+    footer = "\nreasonable notice 11/6/2009 CONFIDENTIAL"
+    assert propose(Toolbox(document(body + footer, signed)))["agreement_date"]["value"] == "4/26/04"
+    letter = "April 2, 2004\nBeta LLC\n" + body + signed
+    assert propose(Toolbox(document(letter)))["agreement_date"]["value"] == "April 2, 2004"
+
+
+def test_the_governing_verb_may_follow_the_place() -> None:
+    text = (
+        "This Agreement shall be performed in Austin, Texas, and the laws of the State of Texas shall govern its "
+        "interpretation. This letter shall be governed by Kansas law. Internal law of the State of Ohio applies."
+    )
+    found = find_governing_law(document(text))
+    assert [(c.value, c.label) for c in found] == [
+        ("Texas", "governing law"),
+        ("Kansas", "governing law"),
+        ("Ohio", "governing law"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "parties"),
+    [
+        (  # a title's "BETWEEN" and a sentence "between you and the Company" list no parties
+            "NONDISCLOSURE AGREEMENT BETWEEN THE COMPANY & ACME\nThe relationship between you and the Company is "
+            "one of trust. This Agreement is made by and between Acme Corp. (\u201cAcme\u201d) and Beta LLC.",
+            ["Acme Corp.", "Beta LLC"],
+        ),
+        (  # a heading lists each party with its role in parentheses, no comma after them
+            "PARTIES: Jane Q. Roe (EMPLOYEE) ACME, Inc., an Oregon corporation, and its affiliates (ACME) "
+            "DATE: May 1, 2010",
+            ["Jane Q. Roe", "ACME, Inc."],
+        ),
+        (  # "St." begins a name; "Sr." and "III" end one; brands in lower case; a lower-case "plc"
+            "This Agreement is made among Epsilon plc (\u201cEpsilon\u201d), St. Denis J. Villere & Company, "
+            "L.L.C. (\u201cVillere\u201d), nStor Corporation, Inc. (\u201cnStor\u201d), THOMAS W. MILLS, SR. "
+            "(\u201cMills\u201d) and John Doe, III (\u201cDoe\u201d).",
+            [
+                "Epsilon plc",
+                "St. Denis J. Villere & Company, L.L.C.",
+                "nStor Corporation, Inc.",
+                "THOMAS W. MILLS, SR.",
+                "John Doe, III",
+            ],
+        ),
+        (  # more than five parties
+            "This Agreement is made between Alpha Inc. (\u201cA\u201d), Beta Inc. (\u201cB\u201d), Gamma Inc. "
+            "(\u201cC\u201d), Delta Inc. (\u201cD\u201d), Epsilon Inc. (\u201cE\u201d) and Zeta Inc. (\u201cZ\u201d).",
+            ["Alpha Inc.", "Beta Inc.", "Gamma Inc.", "Delta Inc.", "Epsilon Inc.", "Zeta Inc."],
+        ),
+    ],
+)
+def test_preamble_lists_only_the_parties_named_in_full(text: str, parties: list[str]) -> None:
+    assert [c.value for c in find_parties(document(text)) if c.kind == "party"] == parties
+
+
+def test_organisation_names_begin_at_a_name_and_are_found_once() -> None:
+    text = (
+        "L. B. FOSTER COMPANY\n1. Acme Holdings LLC\nWe, as trustee and the group, agree. Acme Holdings, LLC will "
+        "pay. Full Satisfaction. Omega and Company releases its claims."
+    )
+    found = [c.value for c in find_parties(document(text)) if c.kind == "organisation"]
+    assert found == ["L. B. FOSTER COMPANY", "Acme Holdings LLC", "Omega and Company"]
+
+
+def test_signed_names_go_on_after_an_apostrophe() -> None:
+    letter = "Date: 11/4/10\n/s/ Raymond L. O\u2019Brien\n"
+    assert [c.value for c in find_parties(document(letter)) if c.kind == "individual"] == ["Raymond L. O\u2019Brien"]
+
+
+def test_a_letter_s_parties_are_the_organisations_that_sign_it() -> None:
+    letter = (
+        "May 1, 2010\nAlpha Capital LLC\nDear Sirs:\nIn connection with a possible transaction involving Beta "
+        "Inc. and its parent, Gamma Holdings, Inc., you will receive information. Our adviser, Delta Partners "
+        "LLC, will help.\n"
+        + "You agree to keep it secret. " * 100
+        + "\nVery truly yours,\nBETA INC.\nBy: /s/ Jane Roe\nAccepted: ALPHA CAPITAL LLC\nBy: /s/ John Doe"
+    )
+    assert [p["name"] for p in propose(Toolbox(document(letter)))["parties"]] == ["Alpha Capital LLC", "Beta Inc."]

@@ -21,14 +21,27 @@ _LAWS_OF = re.compile(
     re.I,
 )
 _GOVERNING = re.compile(r"govern|constru|interpret|enforc|applicable\s+law|choice\s+of\s+law", re.I)
+# The verb may follow the place: "The laws of the State of Nevada (...) shall govern", "... applies".
+_GOVERNS = re.compile(r"[^.;]{0,120}?\b(?:governs?|appl(?:y|ies))\b", re.I)
+# "governed by Kansas law": the place before the word "law".
+_PLACE_LAW = re.compile(
+    rf"\b(?:by|under|with)\s+(?:the\s+)?(?:(?:internal|substantive|domestic)\s+)?(?=(?:{PLACE_PATTERN.pattern})\s+laws?\b)",
+    re.I,
+)
 # "a corporation organized under the laws of Delaware" says where a party was formed, not which law governs.
-_FORMATION = re.compile(r"organi[sz]ed|incorporated|existing|formed|registered|chartered|duly", re.I)
+_FORMATION = re.compile(r"\b(?:organi[sz]ed|incorporated|existing|formed|registered|chartered|duly)\b", re.I)
 
+BEFORE_CHARS = 150  # the text before a value its label is read from: the last clause or so
+# "commencing on" is said of periods within an agreement (a restriction period), not of its start.
 DATE_LABELS = (
-    ("effective", r"effective|commenc"),
-    ("agreement", r"dated|entered\s+into|made\s+(?:and\s+entered\s+)?(?:as\s+of|this|on)|as\s+of|day\s+of"),
+    ("effective", r"effective"),
+    (  # also the closing "have executed this Agreement this 16th day of May"; "Dated:" is a signature's
+        "agreement",
+        r"\bdated\b(?!\s*:)|entered\s+into|made\s+(?:and\s+entered\s+)?(?:as\s+of|this|on)|as\s+of|day\s+of"
+        r"|execut\w*\s+(?:this\s+\w+\s+)?(?:as\s+of|this|on)\b",
+    ),
     ("expiration", r"expir|terminat|until|end\s+on|through"),
-    ("signature", r"date:|signed|signature|by:|name:|title:"),
+    ("signature", r"dated?:|\bdate\s*\||\bsigned|signature|by:|name:|title:"),  # "|" is the value: "Date 1/2/03"
 )
 DURATION_LABELS = (
     ("notice", r"notice|prior\s+to|before\s+the"),
@@ -37,8 +50,40 @@ DURATION_LABELS = (
 )
 
 
+# The documents a contract refers to by their date: "the Rights Agreement, dated as of ...".
+_DOCUMENT = re.compile(r"\b(?:agreement|plan|amendment|letter|contract)s?\b", re.I)
+_QUOTED = re.compile(r"[\u201c\"][^\u201d\"]*[\u201d\"]")
+# The word that says which document: "this Agreement" is the one being read, any other another one.
+_DETERMINERS = frozenset(
+    "this the that a an certain prior existing attached said such your its our their his her".split()  # noqa: SIM905
+)
+_SENTENCE_START = re.compile(r"\.\s+(?=[A-Z])")  # not "Inc. and"
+DOCUMENT_REACH = 90  # characters from a document's name to its date: "the X Agreement between A and B dated"
+DETERMINER_REACH = 8  # words back from a document's name to the word that says which one it is
+
+
+def _refers_elsewhere(before: str) -> bool:
+    """Whether the date just after `before` is that of another document ("the Offer Letter Agreement
+    dated", "that certain Plan effective"), not of this agreement. Quoted words are defined terms
+    ("the \u201cAgreement\u201d"), which name this one."""
+    starts = [m.end() for m in _SENTENCE_START.finditer(before)]
+    sentence = _QUOTED.sub(" ", before[starts[-1] if starts else 0 :])
+    names = list(_DOCUMENT.finditer(sentence))
+    if not names or len(sentence) - names[-1].end() > DOCUMENT_REACH:
+        return False
+    words = sentence[: names[-1].start()].lower().split()
+    if not starts:
+        words = words[1:]  # the window may begin inside a word
+    return next((w for w in reversed(words[-DETERMINER_REACH:]) if w in _DETERMINERS), "this") != "this"
+
+
+def _date_label(before: str, after: str) -> str:
+    label = _label(before, after, DATE_LABELS)
+    return "other agreement" if label in ("effective", "agreement") and _refers_elsewhere(before) else label
+
+
 def _label(before: str, after: str, table: tuple[tuple[str, str], ...]) -> str:
-    """The first label in `table` whose words stand just before or just after the value."""
+    """The first label in `table` whose words stand just before or just after the value (written "|")."""
     near = before[-60:].lower() + " | " + after[:25].lower()
     return next((name for name, pattern in table if re.search(pattern, near)), "")
 
@@ -49,7 +94,7 @@ def _candidates(
     for page in parsed.pages:
         for match in pattern.finditer(page.text):
             left, right = window(page.text, match.start(), match.end())
-            before = page.text[max(0, match.start() - 80) : match.start()]
+            before = page.text[max(0, match.start() - BEFORE_CHARS) : match.start()]
             yield Candidate(
                 kind=kind,
                 value=" ".join(match.group(0).split()).rstrip(".,"),
@@ -62,7 +107,7 @@ def _candidates(
 
 
 def find_dates(parsed: ParsedDocument) -> list[Candidate]:
-    return list(_candidates(parsed, "date", DATE_PATTERN, lambda before, after: _label(before, after, DATE_LABELS)))
+    return list(_candidates(parsed, "date", DATE_PATTERN, _date_label))
 
 
 def find_durations(parsed: ParsedDocument) -> list[Candidate]:
@@ -87,12 +132,13 @@ def find_governing_law(parsed: ParsedDocument) -> list[Candidate]:
     found: list[Candidate] = []
     for page in parsed.pages:
         text = page.text
-        for match in _LAWS_OF.finditer(text):
+        for match in sorted([*_LAWS_OF.finditer(text), *_PLACE_LAW.finditer(text)], key=lambda m: m.start()):
             place = PLACE_PATTERN.match(text, match.end())
             before = text[max(0, match.start() - 200) : match.start()]
             sentence = before[max(before.rfind(". "), 0) :]
             if place is None or _FORMATION.search(before[-60:]):
                 continue
+            governs = _GOVERNING.search(sentence) or _GOVERNS.match(text, place.end())
             left, right = window(text, match.start(), place.end())
             found.append(
                 Candidate(
@@ -102,7 +148,7 @@ def find_governing_law(parsed: ParsedDocument) -> list[Candidate]:
                     start=place.start(),
                     end=place.end(),
                     quote=text[left:right],
-                    label="governing law" if _GOVERNING.search(sentence) else "",
+                    label="governing law" if governs else "",
                 )
             )
     return sorted(found, key=lambda c: c.label != "governing law")

@@ -1,9 +1,10 @@
 """Party finder: the names a preamble lists, people included, then organisation names.
 
 A preamble names each party once, in a fixed shape: "between ACME, INC., a Delaware corporation
-(the “Company”), and John C. Smith (“Employee”)". Reading that shape finds people and names without
-a corporate suffix, which an organisation pattern cannot; organisation names in the opening and the
-signature blocks are the fallback for contracts without such a sentence.
+(the “Company”), and John C. Smith (“Employee”)", or under a heading "PARTIES:". Reading that shape
+finds people and names without a corporate suffix, which an organisation pattern cannot;
+organisation names in the opening and the signature blocks are the fallback for contracts without
+such a sentence.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pipeline.places import PLACE_PATTERN
 
 OPENING_CHARS = 4000  # where a preamble can stand: past exhibit headers and the title
 PREAMBLE_CHARS = 800  # how far a preamble sentence can run
-MAX_PARTIES = 5
+MAX_PARTIES = 10
 MAX_WRAPPED_WORDS = 4  # how many words of a name a line wrap can leave on the line before
 WRAPPED_LINE_CHARS = 50  # a shorter line ends by itself (an address, a title), not by wrapping
 
@@ -28,20 +29,33 @@ _SUFFIXES = (
 )
 _SUFFIX = rf"(?i:{_SUFFIXES})\.?(?![\w\-])"  # "INC." as well as "Inc."; "AG" but not "AGREEMENT"
 _LONE_SUFFIX = re.compile(_SUFFIX)
-_WORD = r"(?:[A-Z0-9][\w'\u2019.\-\u00a2&]*|[\u201c\"][^\u201d\"]{1,40}[\u201d\"])"
+# A name's word: capitalised, or a brand's lower-case prefix before a capital ("nStor", "eBay").
+_WORD = r"(?:&?(?:[A-Z0-9]|[a-z]{1,3}[A-Z])[\w'\u2019.\-\u00a2&]*|[\u201c\"][^\u201d\"]{1,40}[\u201d\"])"
 # Lower-case words that belong inside a name: "Heritage Bank of Nevada", "Sears, Roebuck and Co.".
 _AND = r"(?:&|and(?=\s+(?:Co\b|Company\b|Partners\b|Sons\b|Associates\b)))"
 _JOIN = rf"(?:{_AND}|of|de|du)"
 # A suffix may be spelled out in lower case: "AZZ incorporated".
-_NAME = re.compile(rf"{_WORD}(?:\s+(?:{_WORD}|{_JOIN}|(?:incorporated|limited)\b)|,\s*{_SUFFIX})*")
-_BETWEEN = re.compile(r"\b(?:between|among)\s+(?:the\s+undersigned\s*,?\s*)?", re.I)
+_GENERATION = r"(?:Jr\.|Sr\.|JR\.|SR\.|III|II|IV)"  # "III" before "II": the longer first
+_NAME = re.compile(
+    rf"{_WORD}(?:\s+(?:{_WORD}|{_JOIN}|(?:incorporated|limited|plc)\b)|,\s*(?:{_SUFFIX}|{_GENERATION}))*"
+)
+# Where a preamble's names begin: after "between", or under a heading "PARTIES:".
+_BETWEEN = re.compile(r"\b(?:between|among)\s+(?:the\s+undersigned\s*,?\s*)?|(?P<heading>\bparties:\s*)", re.I)
+# "between you and the Company", "between the parties": a sentence about the parties, not a list of them.
+_NOT_LISTED = re.compile(r"(?:me|us|you|them|myself|the\s+parties|the\s+company)\b", re.I)
+# "NONDISCLOSURE AGREEMENT BETWEEN ..." in capitals is a title; "THIS AGREEMENT BETWEEN" is not.
+_TITLE_BEFORE_BETWEEN = re.compile(r"\b(?!THIS\b|THE\b)[A-Z\-]{2,}\s+AGREEMENT\s+$")
 _NEXT = re.compile(r"\band,?\s+(?:between\s+)?|\),\s*|;\s*")
+# Under a heading "PARTIES:" each name comes with its role in parentheses, and no comma follows.
+_LISTED_NEXT = re.compile(r"\band,?\s+|\),?\s*|;\s*")
 # A sentence ends at a period after a lower-case letter (not "J."), or where recitals begin. After a
-# suffix ("Inc.") only a next sentence's word ends it, not the defined term "(the “Company”)".
+# suffix ("Inc.") only a next sentence's word ends it, not the defined term "(the “Company”)"; a
+# title or "St." begins a name ("St. Denis J. Villere & Company").
 _ABBREVIATED = r"(?<!\bInc)(?<!\bCorp)(?<!\bCo)(?<!\bLtd)(?<!\bJr)(?<!\bSr)"
+_TITLES = r"(?<!\bSt)(?<!\bMr)(?<!\bMs)(?<!\bDr)"
 _END = re.compile(
-    rf"(?<![A-Z]){_ABBREVIATED}\.(?=\s+[A-Z\u201c\"(])|(?<![A-Z])\.(?=\s+[A-Z][a-z])"
-    r"|\b(?i:whereas|recitals|w\s?i\s?t\s?n\s?e\s?s\s?s)"
+    rf"(?<![A-Z]){_ABBREVIATED}{_TITLES}\.(?=\s+[A-Z\u201c\"(])|(?<![A-Z]){_TITLES}\.(?=\s+[A-Z][a-z])"
+    r"|\b(?i:whereas|recitals|w\s?i\s?t\s?n\s?e\s?s\s?s)|\b[A-Z]{3,}:"  # or a heading: "DATE:"
 )
 _DEFINED = re.compile(r"\(\s*(?:the\s+|each\s+a\s+)?[\"\u201c\u201d']([A-Z][\w .&-]{1,40})[\"\u201c\u201d']")
 # A final period that belongs to the name: initials ("J.", "L.P.") and abbreviations, not "LLC.".
@@ -54,13 +68,19 @@ _NOT_NAMES = frozenset(
 )
 # Words that precede a name, capitalised in an all-caps sentence, never begin one.
 _PREPOSITIONS = frozenset({"of", "by", "and", "to", "for", "with", "from", "between", "among"})
-_ENUMERATOR = re.compile(r"\(?[A-Za-z0-9]{1,3}[.)]\s+")
+# A word of four letters or more with a final period, before a capital: the end of a sentence or
+# heading, not an initial ("J."), an abbreviation ("St.", "U.S.") or a suffix ("Co.", "Ltd.").
+_SENTENCE_BREAK = re.compile(r"(?<![\w.])[A-Za-z][A-Za-z\-]{3,}\.\s+(?=[A-Z])")
+# "1. ", "(a) ", but not the first of a name's initials ("L. B. Foster Company").
+_ENUMERATOR = re.compile(r"\(?[A-Za-z0-9]{1,3}[.)]\s+(?![A-Z]\.\s)")
 # The labels of a signature block ("By:", "Print Name:") stand after a signed name, never in it.
 _BLOCK_LABEL = r"(?!(?:By|Name|Print|Signature|Title|Date|Its)\b)"
+# A surname may go on after an apostrophe or hyphen with a capital: "O'Neil", "Smith-Jones".
+_PERSON_WORD = r"[A-Z][a-z]*(?:['\u2019\-]?[A-Z]?[a-z]+)+"
 _SIGNED = re.compile(
-    r"/s/[^\S\r\n]*(?P<name>(?:[A-Z]\.[^\S\r\n]*)?[A-Z][a-z'\u2019\-]+"
-    rf"(?:[^\S\r\n]+{_BLOCK_LABEL}(?:[A-Z]\.|[A-Z][a-z'\u2019\-]+)){{1,3}}"
-    r"(?:,?[^\S\r\n]+(?:Jr\.|Sr\.|II|III|IV))?)"
+    rf"/s/[^\S\r\n]*(?P<name>(?:[A-Z]\.[^\S\r\n]*)?{_PERSON_WORD}"
+    rf"(?:[^\S\r\n]+{_BLOCK_LABEL}(?:[A-Z]\.|{_PERSON_WORD})){{1,3}}"
+    rf"(?:,?[^\S\r\n]+{_GENERATION})?)"
 )
 # Organisation names anywhere (the fallback): capitalized words ending in a corporate suffix, on one line.
 _LINE_WORD = r"[\w&'\u2019.\-]*,?[^\S\r\n]+"
@@ -78,17 +98,23 @@ def _clean(name: str) -> str:
 
 def _to_sentence_end(name: str) -> str:
     """Cut a name at a word that ends a sentence ("Bolt LLC. This Agreement"): a word with a final
-    period that is neither an initial ("J.", "L.P.") nor followed by another suffix ("Co. Ltd.")."""
+    period that is neither an initial or short abbreviation ("J.", "L.P.", "St.") nor followed by
+    another suffix ("Co. Ltd.")."""
     words = name.split()
     for index, (word, following) in enumerate(pairwise(words)):
-        if word.endswith(".") and "." not in word[:-1] and len(word) > 2 and not _LONE_SUFFIX.fullmatch(following):
+        if word.endswith(".") and "." not in word[:-1] and len(word) > 3 and not _LONE_SUFFIX.fullmatch(following):
             return " ".join(words[: index + 1])
     return name
 
 
 def _is_name(name: str) -> bool:
     words = [w.strip("\u201c\u201d\"'").casefold() for w in name.split()]
-    return bool(words) and not all(w in _NOT_NAMES for w in words) and not name.startswith(("\u201c", '"'))
+    return (
+        bool(words)
+        and not all(w in _NOT_NAMES for w in words)
+        and not name.startswith(("\u201c", '"'))
+        and not words[0].isdigit()  # a street address: "4690 Millennium Drive"
+    )
 
 
 def _role(text: str, start: int, end: int) -> str:
@@ -102,8 +128,9 @@ def _candidate(kind: str, page: Page, start: int, value: str, role: str) -> Cand
     return Candidate(kind, value, page.number, start, start + len(value), page.text[left:right], role)
 
 
-def _preamble(page: Page, start: int) -> Iterator[Candidate]:
-    """The names listed from `start` (just after "between") to the end of the sentence."""
+def _preamble(page: Page, start: int, separator: re.Pattern[str] = _NEXT) -> Iterator[Candidate]:
+    """The names listed from `start` (just after "between") to the end of the sentence, one after
+    each `separator`."""
     text = page.text
     limit = min(len(text), start + PREAMBLE_CHARS)
     end = _END.search(text, start, limit)
@@ -113,15 +140,27 @@ def _preamble(page: Page, start: int) -> Iterator[Candidate]:
         match = _NAME.match(text, position, stop)
         name = _clean(_to_sentence_end(match.group(0))) if match else ""
         if match and _is_name(name) and name.casefold() not in roles:  # "and Party-2 is" names a role
-            separator = _NEXT.search(text, match.end(), stop)
-            role = _role(text, match.end(), separator.start() if separator else stop)
+            after = separator.search(text, match.end(), stop)
+            role = _role(text, match.end(), after.start() if after else stop)
             yield _candidate("party", page, match.start(), name, role)
             roles.add(role.casefold() or name.casefold())
             position = match.end()
-        following = _NEXT.search(text, position, stop)
+        following = separator.search(text, position, stop)
         if following is None:
             return
         position = following.end()
+
+
+def _preamble_start(text: str, length: int) -> re.Match[str] | None:
+    """The "between" (or "PARTIES:") that begins a preamble's list of names, within `length`; a
+    title's "CONFIDENTIALITY AGREEMENT BETWEEN ACME AND ITS EMPLOYEES" names no parties the way a
+    preamble does, nor does "between you and the Company"."""
+    for between in _BETWEEN.finditer(text, 0, length):
+        line = text[text.rfind("\n", 0, between.start()) + 1 : between.start()]
+        in_title = between.group(0).isupper() and _TITLE_BEFORE_BETWEEN.search(line)
+        if not in_title and not _NOT_LISTED.match(text, between.end()):
+            return between
+    return None
 
 
 def _opening(parsed: ParsedDocument) -> Iterator[tuple[Page, int]]:
@@ -158,15 +197,24 @@ def _organisations(kind: str, page: Page, left: int, right: int) -> Iterator[Can
             start = enumerator.end()  # "1. Acme Inc." in a numbered list
         elif at_line_start:
             start = _wrapped_start(text, start)
+        for heading in _SENTENCE_BREAK.finditer(text, start, match.end()):
+            start = heading.end()  # "Full Satisfaction. Acme and Company": a heading, then the name
         name = _clean(text[start : match.end()])
-        words = name.split()
-        if len(words) < 2 or any(w.casefold().strip(",.") in _NOT_NAMES for w in words[:-1]):
-            continue
-        if words[0].casefold() in _PREPOSITIONS:  # "OF ACME, INC." in a capitalised sentence
-            continue
-        if PLACE_PATTERN.fullmatch(" ".join(words[:-1])):
-            continue  # "a Delaware corporation" describes a party; it is not one
-        yield _candidate(kind, page, start, name, _role(text, match.end(), match.end() + 200))
+        if _is_organisation(name):
+            yield _candidate(kind, page, start, name, _role(text, match.end(), match.end() + 200))
+
+
+def _is_organisation(name: str) -> bool:
+    """Whether words ending in a corporate suffix name an organisation, not a role, a description
+    ("a Delaware corporation") or words of a sentence ("OF ACME, INC.", "trust, group")."""
+    words = name.split()
+    return (
+        len(words) >= 2
+        and (name[0].isupper() or name[0].isdigit())
+        and not any(w.casefold().strip(",.") in _NOT_NAMES for w in words[:-1])
+        and words[0].casefold() not in _PREPOSITIONS
+        and not PLACE_PATTERN.fullmatch(" ".join(words[:-1]))
+    )
 
 
 def _individuals(page: Page) -> Iterator[Candidate]:
@@ -184,8 +232,8 @@ def find_parties(parsed: ParsedDocument) -> list[Candidate]:
     candidates: list[Candidate] = []
     opening = list(_opening(parsed))
     for page, length in opening:
-        if between := _BETWEEN.search(page.text, 0, length):
-            candidates.extend(_preamble(page, between.end()))
+        if between := _preamble_start(page.text, length):
+            candidates.extend(_preamble(page, between.end(), _LISTED_NEXT if between["heading"] else _NEXT))
             break
     for page, length in opening:
         candidates.extend(_organisations("organisation", page, 0, length))
@@ -194,5 +242,14 @@ def find_parties(parsed: ParsedDocument) -> list[Candidate]:
         candidates.extend(_individuals(page))
     found: dict[str, Candidate] = {}
     for candidate in candidates:
-        found.setdefault(re.sub(r"\W", "", candidate.value.lower()), candidate)
+        found.setdefault(_identity(candidate.value), candidate)
     return list(found.values())
+
+
+def _identity(name: str) -> str:
+    """What tells one party from another: its name without trailing corporate suffixes, so that
+    "Acme Holdings" and "Acme Holdings, Inc." are one party."""
+    words = re.findall(r"[\w.]+", name.lower())
+    while len(words) > 1 and _LONE_SUFFIX.fullmatch(words[-1]):
+        words.pop()
+    return re.sub(r"\W", "", "".join(words))

@@ -7,11 +7,12 @@ mapping a list of candidates onto fields themselves; the proposal also costs no 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from pipeline.agent.candidate import Candidate
 from pipeline.agent.tools import Toolbox, snippet
-from pipeline.normalize import parse_duration
+from pipeline.normalize import parse_date, parse_duration
 
 _FEE_WORDS = re.compile(r"fee|price|value|total|consideration|payable|pay|amount", re.I)
 _AUTO_RENEW = re.compile(r"automatically\s+(?:be\s+)?(?:renew|extend)\w*", re.I)
@@ -33,6 +34,10 @@ _TERM_UNITS = ("month", "year")
 # A sentence ends at a period before the next sentence's capital, not after an initial or "Inc".
 _SENTENCE_END = re.compile(r"(?<!\b[A-Z])(?<!\bInc)(?<!\bNo)(?<!\bCo)\.\s+(?=[A-Z0-9(\u201c\"])")
 _TITLE = re.compile(r"^[A-Z][A-Z0-9 ,.&'\-]{6,80}$")
+
+LETTER_HEAD_CHARS = 600  # a letter's date stands above its address and salutation
+ADDRESS_CHARS = 1000  # how far past the first organisation named a letter still names its parties
+SIGNATURE_CHARS = 2500  # the end of a contract, where its parties sign
 
 # Field -> (finder kind, labels that qualify, in order of preference); "" means unlabelled.
 BY_LABEL: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -86,10 +91,32 @@ def _term(toolbox: Toolbox, durations: list[Candidate]) -> Candidate | None:
 
 def _date_made(dates: list[Candidate]) -> Candidate | None:
     """Without an "agreement" date: the date heading a letter (the first date, if unlabelled and
-    on the first pages), else the date the signature blocks give."""
-    if dates and not dates[0].label and dates[0].page <= 2:
+    at the top of one of the first pages), else the last date the signature blocks give: an
+    agreement is made when its last party signs."""
+    if dates and not dates[0].label and dates[0].page <= 2 and dates[0].start < LETTER_HEAD_CHARS:
         return dates[0]
-    return next((c for c in dates if c.label == "signature"), None)
+    signed = [(day, c) for c in dates if c.label == "signature" and (day := parse_date(c.value))]
+    return max(signed, key=lambda pair: pair[0])[1] if signed else None
+
+
+def _addressed(organisations: Iterable[Candidate]) -> list[Candidate]:
+    """The organisations of a letter's address and first paragraph, where its parties are named;
+    those named further on are advisers, affiliates or the subject of the deal."""
+    found = list(organisations)
+    return [c for c in found if (c.page, c.start) <= (found[0].page, found[0].start + ADDRESS_CHARS)]
+
+
+def _signing(toolbox: Toolbox, organisations: list[Candidate]) -> list[Candidate]:
+    """Of the organisations a letter opens with, those that sign it, when at least two do; the
+    others named there (an adviser, a parent, the company a deal is about) are not parties."""
+    signatures = _plain("\n".join(page.text for page in toolbox.parsed.pages)[-SIGNATURE_CHARS:])
+    signing = [c for c in organisations if " ".join(_plain(c.value).split()[:2]) in signatures]
+    return signing if len(signing) >= 2 else organisations[:2]
+
+
+def _plain(text: str) -> str:
+    """Lower case, single spaces, no commas: "ACME, INC." and "Acme Inc." read alike."""
+    return " ".join(text.lower().replace(",", " ").split())
 
 
 def propose(toolbox: Toolbox) -> dict[str, Any]:
@@ -108,11 +135,11 @@ def propose(toolbox: Toolbox) -> dict[str, Any]:
     # The preamble's parties; without a preamble sentence, organisation names in the opening. A
     # person signing for themselves is a party the preamble may leave out (an employee's letter).
     preamble = [c for c in found["parties"] if c.kind == "party"]
-    opening = [c for c in found["parties"] if c.kind == "organisation"]
+    opening = _signing(toolbox, _addressed(c for c in found["parties"] if c.kind == "organisation")[:3])
     individuals = [c for c in found["parties"] if c.kind == "individual"]
     draft["parties"] = [
         {"name": c.value, "role": c.label or "party", "page": c.page, "quote": snippet(toolbox.parsed, c)}
-        for c in (preamble or opening[:3]) + (individuals[:1] if len(preamble) < 2 else [])
+        for c in (preamble or opening) + (individuals[:1] if len(preamble) < 2 else [])
     ]
     first_page = toolbox.parsed.pages[0].text
     title = next((line.strip() for line in first_page.splitlines()[:8] if _TITLE.match(line.strip())), None)
