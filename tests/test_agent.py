@@ -7,9 +7,12 @@ from typing import Any
 
 import pytest
 
+from pipeline.agent.corrections import Correction, apply
 from pipeline.agent.finders import FINDERS
 from pipeline.agent.injection import instruction_like, visible
 from pipeline.agent.loop import ACCEPTED, Budget, run_agent
+from pipeline.agent.proposal import propose
+from pipeline.agent.reading import Reading
 from pipeline.agent.tools import Toolbox
 from pipeline.llm import connect
 from pipeline.models import Page, ParsedDocument, Span
@@ -244,3 +247,59 @@ def test_a_failed_check_comes_back_with_the_passages_for_its_fields(server: Fake
     agent(server, parse_file(MSA))
     feedback = user_text(server.requests[1])
     assert INVENTED in feedback and "<document>\n[page " in feedback
+
+
+ONE_PARTY = (
+    "NONDISCLOSURE AGREEMENT\nThis Agreement is made as of March 3, 2024 by Acme Widgets, Inc. (the "
+    "\u201cCompany\u201d) for the benefit of the recipient named on the last page.\n"
+)
+
+
+def test_a_rule_error_with_nothing_new_to_read_is_left_to_review_after_one_call(server: FakeOpenAI) -> None:
+    server.responder = scripted([reading({})])  # a second call would fail the test
+    parsed = ParsedDocument(document_id="d", parser="t", pages=[Page(number=1, text=ONE_PARTY)])
+    extraction = agent(server, parsed)
+    assert extraction.usage.calls == 1
+    assert extraction.steps == ["submit('')", "nothing new to read for: parties-min-two"]
+
+
+def test_a_repair_shows_the_signature_blocks_for_a_missing_party(server: FakeOpenAI) -> None:
+    signatures = "\n".join(["Confidentiality obligations apply to all information disclosed."] * 12)
+    signatures += "\nIN WITNESS WHEREOF:\nBy: /s/ Jane Roe\nName: Jane Roe\nTitle: Recipient\n"
+    parsed = ParsedDocument(
+        document_id="d", parser="t", pages=[Page(number=1, text=ONE_PARTY), Page(number=2, text=signatures)]
+    )
+    server.responder = scripted([reading({}), submit({})])
+    agent(server, parsed)
+    feedback = user_text(server.requests[1])
+    assert "rule parties-min-two" in feedback and "[page 2] " in feedback and "Name: Jane Roe" in feedback
+
+
+def test_the_opening_shows_a_passage_only_where_it_holds_something_of_the_fields_kind() -> None:
+    pages = [
+        Page(number=1, text=ONE_PARTY + "Bolt Tools LLC is the recipient.\n"),
+        Page(number=2, text="The parties shall meet to discuss the fees payable and the total price.\n"),
+        Page(number=3, text="This Agreement shall be governed by the laws of Ruritania.\n"),
+    ]
+    toolbox = Toolbox(ParsedDocument(document_id="d", parser="t", pages=pages))
+    opening = Reading(toolbox).opening(propose(toolbox))
+    assert "[page 3] This Agreement shall be governed by the laws of Ruritania." in opening
+    assert "discuss the fees" not in opening  # no amount in it: not worth its tokens
+    # A proposed value comes with a few verbatim words around it, which the model can cite back.
+    assert '- party: "Acme Widgets, Inc.", role: Company, page 1: "as of March 3, 2024 by Acme Widgets' in opening
+    assert '- effective_date: "March 3, 2024", page 1: "Agreement is made as of March 3, 2024 by Acme' in opening
+
+
+def test_a_party_name_is_kept_apart_from_the_role_a_model_writes_after_it() -> None:
+    draft = {"parties": [{"name": "Acme Inc.", "role": "Company", "page": 1, "quote": "Acme Inc."}]}
+    said = [
+        Correction(field="party", value="Acme Inc. (role: Company)", page=1, quote="Acme Inc."),
+        Correction(field="party", value='Bolt LLC (the "Recipient")', page=1, quote="Bolt LLC"),
+        Correction(field="party", value="Carl Doe", page=2, quote="/s/ Carl Doe"),
+    ]
+    parties, _ = apply(draft, said)
+    assert [(p["name"], p["role"]) for p in parties["parties"]] == [
+        ("Acme Inc.", "Company"),
+        ("Bolt LLC", "Recipient"),
+        ("Carl Doe", "party"),
+    ]

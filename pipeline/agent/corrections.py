@@ -8,11 +8,14 @@ party corrections together replace the proposed list of parties.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from pipeline.normalize import says_nothing
+
+_TRAILING_PARENTHESIS = re.compile(r"\s*\((?:role:\s*)?(?:the\s+)?([^()]*)\)\s*$", re.I)
 
 FieldName = Literal[
     "title",
@@ -33,10 +36,10 @@ FieldName = Literal[
 
 class Correction(BaseModel):
     field: FieldName
-    value: str = Field(description='The value as written in the contract, or "none" if the contract does not state it')
-    page: int = Field(1, ge=1, description="Page of the quote")
-    quote: str = Field("", description="Short verbatim quote from that page that states the value")
-    role: str = Field("", description="With party: the role the contract gives it")
+    value: str = Field(description='As written in the contract, or "none" if it does not state it')
+    page: int = Field(1, ge=1)
+    quote: str = Field("", description="A few verbatim words from that page that state the value")
+    role: str = Field("", description="With party: its role in the contract")
 
 
 class Corrections(BaseModel):
@@ -45,17 +48,25 @@ class Corrections(BaseModel):
     corrections: list[Correction] = Field(default_factory=list)
 
 
+def _name_and_role(value: str) -> tuple[str, str]:
+    """A party name without the parenthesis a model may copy after it: 'Acme Inc. (the "Company")'
+    and 'Acme Inc. (role: Company)' name Acme Inc.; a legal name never ends in a parenthesis."""
+    if match := _TRAILING_PARENTHESIS.search(value):
+        return value[: match.start()].strip(), match.group(1).strip(" \"'\u201c\u201d")
+    return value, ""
+
+
 def apply(draft: dict[str, Any], corrections: list[Correction]) -> tuple[dict[str, Any], set[str]]:
     """The draft (ContractDraft-shaped) with the corrections applied, and the fields they touched."""
     out = dict(draft)
     touched: set[str] = set()
-    named = [c for c in corrections if c.field == "party"]
+    named = [(c, *_name_and_role(c.value)) for c in corrections if c.field == "party"]
     if named:
         roles = {party["name"]: party["role"] for party in draft.get("parties", [])}
         out["parties"] = [
-            {"name": c.value, "role": c.role or roles.get(c.value, "party"), "page": c.page, "quote": c.quote}
-            for c in named
-            if not says_nothing(c.value)
+            {"name": name, "role": c.role or role or roles.get(name, "party"), "page": c.page, "quote": c.quote}
+            for c, name, role in named
+            if not says_nothing(name)
         ]
         touched.add("parties")
     for correction in corrections:

@@ -26,17 +26,21 @@ class ToolError(Exception):
     """A tool call the model got wrong; the message goes back to it as the observation."""
 
 
+def whole_words(text: str, left: int, right: int) -> str:
+    """The words of text[left:right] on one line, leaving out any word the window cuts in half."""
+    left, right = max(0, left), min(len(text), right)
+    words = text[left:right].split()
+    if left > 0 and not text[left - 1].isspace() and not text[left].isspace() and len(words) > 1:
+        words = words[1:]
+    if right < len(text) and not text[right].isspace() and not text[right - 1].isspace() and len(words) > 1:
+        words = words[:-1]
+    return " ".join(words)
+
+
 def snippet(parsed: ParsedDocument, candidate: Candidate) -> str:
     """The candidate with some words either side, verbatim but for whitespace."""
     text = parsed.pages[candidate.page - 1].text
-    left, right = max(0, candidate.start - SNIPPET), min(len(text), candidate.end + SNIPPET)
-    words = text[left:right].split()
-    # Drop the words the window cut in half.
-    if left > 0 and not text[left - 1].isspace() and len(words) > 1:
-        words = words[1:]
-    if right < len(text) and not text[right].isspace() and len(words) > 1:
-        words = words[:-1]
-    return " ".join(words)
+    return whole_words(text, candidate.start - SNIPPET, candidate.end + SNIPPET)
 
 
 class Toolbox:
