@@ -59,6 +59,7 @@ class LLM:
     client: instructor.Instructor
     model: str  # as the endpoint knows it
     name: str  # as results record it: the local server answers to "local" whatever it loaded
+    base_url: str
     max_retries: int
     max_tokens: int
     timeout: float
@@ -116,6 +117,7 @@ def connect(settings: Settings) -> LLM:
         client=instructor.from_openai(client, mode=instructor.Mode.TOOLS),
         model=settings.llm_model,
         name=name,
+        base_url=base_url,
         max_retries=settings.llm_max_retries,
         max_tokens=settings.llm_max_tokens,
         timeout=settings.llm_timeout_s,

@@ -16,9 +16,13 @@ from typer.testing import CliRunner
 from pipeline.eval.cuad import Cuad
 from pipeline.eval.kleister import Kleister
 from pipeline.eval.runner import run_eval
+from pipeline.eval.tokens import whole_document_counter, whole_document_prompt
 from pipeline.evidence import locate
+from pipeline.local_llm.server import owned_server
 from pipeline.models import ContractFields, Evidence, Extraction, FieldValue, ParsedDocument, Party
 from pipeline.parse import parse_file
+from pipeline.settings import Settings
+from tests.conftest import SAMPLES, SMALL_MODEL
 
 KLEISTER = Kleister()
 NDA = [
@@ -163,3 +167,27 @@ def test_patterns_extractor_needs_no_model(split: Path, tmp_path: Path, monkeypa
     assert (result["model"], result["prompt_tokens"], result["failed"]) == ("patterns", 0, [])
     assert result["fields"]["jurisdiction"]["matched"] == 1 and result["fields"]["party"]["matched"] == 2
     assert result["grounded_rate"] == 1.0
+
+
+def test_the_whole_document_figure_is_counted_once_and_kept_in_the_cache(split: Path, tmp_path: Path) -> None:
+    def characters(parsed: ParsedDocument) -> int:
+        return len(parsed.text)
+
+    first = run(split, tmp_path / "cache", limit=2, count_whole=characters)
+    again = run(split, tmp_path / "cache", limit=2)  # from the cache, nothing counted again
+    expected = sum(len(parse_file(split / "documents" / name).text) for name in ("a.pdf", "b.pdf"))
+    assert first["whole_document_prompt_tokens"] == again["whole_document_prompt_tokens"] == expected
+    assert first["prompt_token_share"] == 0.0  # the regex extractor sends no prompt
+    assert run(split, tmp_path / "other", limit=1)["prompt_token_share"] is None  # nothing to compare with
+
+
+@pytest.mark.model
+def test_the_local_model_counts_the_whole_document_prompt(real_model: Path, home: Path) -> None:
+    parsed = parse_file(SAMPLES / "01_msa_northwind_larkspur.pdf")
+    with owned_server(Settings(home=home, llm_local_model=SMALL_MODEL)) as url:
+        count = whole_document_counter(url)
+        assert count is not None
+        tokens = count(parsed)
+    prompt = whole_document_prompt(parsed)
+    assert parsed.text.split()[0] in prompt and len(prompt) / 6 < tokens < len(prompt) / 2
+    assert whole_document_counter("http://127.0.0.1:9/v1", timeout=2) is None  # no tokenizer there

@@ -57,6 +57,7 @@ def eval_command(
     # Imported here: the model stack is heavy and only this command needs it.
     from pipeline import extract
     from pipeline.agent import loop
+    from pipeline.eval.tokens import whole_document_counter
     from pipeline.evidence import locate
     from pipeline.extractors import extractor_for
     from pipeline.llm import connect
@@ -67,6 +68,7 @@ def eval_command(
     settings = Settings()
     rules = load_rules(settings.rules_dir)
     run: Callable[[ParsedDocument], Extraction]
+    count_whole: Callable[[ParsedDocument], int] | None = None
     if extractor not in (None, "agent", "single", "patterns"):
         raise typer.BadParameter("choose agent, single or patterns", param_hint="--extractor")
     with contextlib.ExitStack() as stack:
@@ -81,6 +83,7 @@ def eval_command(
                 raise typer.Exit(2) from exc
             llm = connect(settings)
             run, model = extractor_for(settings, llm, rules), llm.name
+            count_whole = whole_document_counter(llm.base_url)
         result = run_eval(
             DATASETS[dataset],
             directory,
@@ -93,6 +96,7 @@ def eval_command(
             limit=limit,
             offset=offset,
             out=out,
+            count_whole=count_whole,
         )
     if json_output:
         typer.echo(json.dumps(result, indent=2))
@@ -101,5 +105,7 @@ def eval_command(
     console.print(_table(result))
     tokens = f"{result['prompt_tokens']} prompt + {result['completion_tokens']} completion tokens"
     console.print(f"grounded rate {result['grounded_rate']}, {tokens}, {result['seconds_per_document']} s/doc")
+    if result["prompt_token_share"] is not None:
+        console.print(f"prompt tokens = {result['prompt_token_share']:.1%} of the whole-document prompts")
     for failure in result["failed"]:  # type: ignore[attr-defined]
         console.print(f"[red]failed[/red] {failure['file']}: {failure['reason']}")

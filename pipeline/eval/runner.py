@@ -35,6 +35,7 @@ class Outcome:
     seconds: float
     grounded: int
     values: int
+    whole_document_tokens: int | None = None  # the same document as one whole-document prompt
     cached: bool = False
 
     def dump(self) -> str:
@@ -44,6 +45,7 @@ class Outcome:
                 "seconds": self.seconds,
                 "grounded": self.grounded,
                 "values": self.values,
+                "whole_document_tokens": self.whole_document_tokens,
             }
         )
 
@@ -51,7 +53,8 @@ class Outcome:
     def load(cls, text: str) -> Outcome:
         data = json.loads(text)
         extraction = Extraction.model_validate(data["extraction"])
-        return cls(extraction, data["seconds"], data["grounded"], data["values"], cached=True)
+        whole = data.get("whole_document_tokens")
+        return cls(extraction, data["seconds"], data["grounded"], data["values"], whole, cached=True)
 
 
 def _field_values(fields: ContractFields, names: tuple[str, ...]) -> list[FieldValue[object]]:
@@ -75,6 +78,7 @@ class Harness:
     cache_dir: Path
     parse: Parser
     locate: Locator
+    count_whole: Callable[[ParsedDocument], int] | None = None
 
     def cache_path(self, sha256: str) -> Path:
         key = hashlib.sha256(f"{sha256}\0{self.model}\0{self.prompt_version}".encode()).hexdigest()
@@ -90,7 +94,8 @@ class Harness:
         extraction = self.extractor(parsed)
         seconds = time.perf_counter() - started
         values = _field_values(extraction.fields, self.dataset.source_fields)
-        result = Outcome(extraction, seconds, _grounding(parsed, values, self.locate), len(values))
+        whole = self.count_whole(parsed) if self.count_whole else None
+        result = Outcome(extraction, seconds, _grounding(parsed, values, self.locate), len(values), whole)
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".tmp")
         partial.write_text(result.dump(), encoding="utf-8")
@@ -115,9 +120,10 @@ def run_eval(
     limit: int | None = None,
     offset: int = 0,
     out: Path | None = None,
+    count_whole: Callable[[ParsedDocument], int] | None = None,
 ) -> dict[str, object]:
     samples = dataset.load(directory)[offset : None if limit is None else offset + limit]
-    harness = Harness(dataset, extractor, model, prompt_version, cache_dir, parse, locate)
+    harness = Harness(dataset, extractor, model, prompt_version, cache_dir, parse, locate, count_whole)
     per_field: dict[str, list[Counts]] = {name: [] for name in dataset.fields}
     failed: list[dict[str, str]] = []
     outcomes: list[Outcome] = []
@@ -157,6 +163,8 @@ def run_eval(
                 _report_path(out, index, sample.name).write_text(json.dumps(report, indent=2), encoding="utf-8")
             progress.advance(task)
     values = sum(o.values for o in outcomes)
+    counted = [o for o in outcomes if o.whole_document_tokens]
+    whole = sum(o.whole_document_tokens or 0 for o in counted)
     return {
         "dataset": dataset.name,
         "documents": len(samples),
@@ -164,6 +172,9 @@ def run_eval(
         "grounded_rate": sum(o.grounded for o in outcomes) / values if values else None,
         "prompt_tokens": sum(o.extraction.usage.prompt_tokens for o in outcomes),
         "completion_tokens": sum(o.extraction.usage.completion_tokens for o in outcomes),
+        # Prompt tokens as a share of the whole-document prompts of the same documents.
+        "whole_document_prompt_tokens": whole or None,
+        "prompt_token_share": sum(o.extraction.usage.prompt_tokens for o in counted) / whole if whole else None,
         "seconds_per_document": sum(o.seconds for o in outcomes) / len(outcomes) if outcomes else None,
         "cached": sum(o.cached for o in outcomes),
         "model": model,
