@@ -224,13 +224,16 @@ def test_a_garbled_quote_with_a_right_value_stands_on_the_finders_evidence(serve
     assert parsed.pages[evidence.page - 1].text[evidence.start : evidence.end].split() == evidence.quote.split()
 
 
+TWO_PARTIES = (
+    "MUTUAL NONDISCLOSURE AGREEMENT\nThis Agreement is made as of March 3, 2024 between Acme Widgets, Inc., a "
+    "Delaware corporation (the \u201cCompany\u201d), and Bolt Tools LLC (\u201cRecipient\u201d).\n"
+    "This Agreement shall be governed by the laws of the State of Oregon."
+)
+
+
 def test_a_confident_proposal_within_the_rules_needs_no_model_call(server: FakeOpenAI) -> None:
     server.responder = scripted([])  # any call would fail the test
-    preamble = (
-        "MUTUAL NONDISCLOSURE AGREEMENT\nThis Agreement is made as of March 3, 2024 between Acme Widgets, Inc., a "
-        "Delaware corporation (the \u201cCompany\u201d), and Bolt Tools LLC (\u201cRecipient\u201d).\n"
-        "This Agreement shall be governed by the laws of the State of Oregon."
-    )
+    preamble = TWO_PARTIES
     parsed = ParsedDocument(document_id="d", parser="t", pages=[Page(number=1, text=preamble)])
     extraction = agent(server, parsed, accept_confidence=0.7)
     assert server.requests == [] and extraction.usage.calls == 0
@@ -296,6 +299,7 @@ def test_a_party_name_is_kept_apart_from_the_role_a_model_writes_after_it() -> N
         Correction(field="party", value="Acme Inc. (role: Company)", page=1, quote="Acme Inc."),
         Correction(field="party", value='Bolt LLC (the "Recipient")', page=1, quote="Bolt LLC"),
         Correction(field="party", value="Carl Doe", page=2, quote="/s/ Carl Doe"),
+        Correction(field="party", value="the Employee", page=2, quote="the Employee"),  # a role, no name
     ]
     parties, _ = apply(draft, said)
     assert [(p["name"], p["role"]) for p in parties["parties"]] == [
@@ -303,3 +307,13 @@ def test_a_party_name_is_kept_apart_from_the_role_a_model_writes_after_it() -> N
         ("Bolt LLC", "Recipient"),
         ("Carl Doe", "party"),
     ]
+
+
+def test_a_correction_that_leaves_missing_what_the_finders_found_is_taken_back(server: FakeOpenAI) -> None:
+    one_party = [{"name": "Acme Widgets, Inc.", "page": 1, "quote": "Acme Widgets, Inc."}]
+    server.responder = scripted([reading({"parties": one_party})])  # a re-ask would fail the test
+    parsed = ParsedDocument(document_id="d", parser="t", pages=[Page(number=1, text=TWO_PARTIES)])
+    extraction = agent(server, parsed)
+    assert extraction.steps == ["submit('')", "took back corrections that left parties missing"]
+    assert [p.value.name for p in extraction.fields.parties] == ["Acme Widgets, Inc.", "Bolt Tools LLC"]
+    assert extraction.usage.calls == 1 and extraction.escalation is None

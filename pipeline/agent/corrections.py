@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from pipeline.agent.parties import is_name
 from pipeline.normalize import says_nothing
 
 _TRAILING_PARENTHESIS = re.compile(r"\s*\((?:role:\s*)?(?:the\s+)?([^()]*)\)\s*$", re.I)
@@ -66,7 +67,7 @@ def apply(draft: dict[str, Any], corrections: list[Correction]) -> tuple[dict[st
         out["parties"] = [
             {"name": name, "role": c.role or role or roles.get(name, "party"), "page": c.page, "quote": c.quote}
             for c, name, role in named
-            if not says_nothing(name)
+            if not says_nothing(name) and is_name(name)  # "Employee" is a role, not a party's name
         ]
         touched.add("parties")
     for correction in corrections:

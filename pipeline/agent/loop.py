@@ -24,10 +24,10 @@ from pipeline.agent.reading import PREAMBLE_CHARS, Reading
 from pipeline.agent.tools import PartyLookup, Toolbox, ToolError
 from pipeline.extract import ContractDraft, to_fields
 from pipeline.llm import LLM, LLMResponseError
-from pipeline.models import ContractFields, Extraction, ParsedDocument, Usage
+from pipeline.models import ContractFields, Extraction, ParsedDocument, Usage, Violation
 from pipeline.rules import RuleSet, evaluate
 
-PROMPT_VERSION = "agent-v5"
+PROMPT_VERSION = "agent-v6"
 
 Tool = Literal["submit", "search_document", "read_pages", "find_candidates", "lookup_party", "escalate"]
 
@@ -66,10 +66,11 @@ class _Run:
     clock: Callable[[], float]
     started: float
     usage: Usage = field(default_factory=Usage)
-    steps: list[str] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)  # what was done and decided, for the audit trail
+    calls: int = 0  # steps taken: model calls, answered or not
 
     def exhausted(self) -> str | None:
-        if len(self.steps) >= self.budget.max_steps:
+        if self.calls >= self.budget.max_steps:
             return f"budget exhausted: {self.budget.max_steps} steps"
         if self.usage.prompt_tokens + self.usage.completion_tokens >= self.budget.max_tokens:
             return f"budget exhausted: {self.budget.max_tokens} tokens"
@@ -133,16 +134,21 @@ MISSING_CHECKS = frozenset({"required", "min_count"})
 ACCEPTED = "accepted the finders' proposal: every value grounded, within the rules and confident"
 
 
-def _confident_proposal(
-    proposal: dict[str, Any], toolbox: Toolbox, rules: RuleSet, threshold: float
-) -> ContractFields | None:
-    """The proposal as fields, if no model call could improve it enough to pay for itself: every
-    value grounded and at least `threshold` confident, and no business rule error."""
-    fields, dropped = _read_proposal(proposal, toolbox, rules)
+def _confident(fields: ContractFields, dropped: list[str], errors: set[str], threshold: float) -> bool:
+    """Whether no model call could improve the proposal enough to pay for itself: every value
+    grounded and at least `threshold` confident, and no business rule error."""
     values = [v for name in type(fields).model_fields for v in _items(getattr(fields, name))]
-    if dropped or not values or any(v.confidence < threshold for v in values):
-        return None
-    return None if any(v.severity == "error" for v in evaluate(fields, rules)) else fields
+    return not (dropped or errors or not values or any(v.confidence < threshold for v in values))
+
+
+def _undo_emptying(
+    previous: dict[str, Any], draft: dict[str, Any], changed: set[str], emptied: list[Violation]
+) -> tuple[dict[str, Any], set[str]]:
+    """The draft with the corrections taken back that left missing what the finders had found (two
+    parties turned into one, a start date rejected): an incomplete record is never the better one."""
+    undone = {name for v in emptied for name in v.fields} & changed
+    kept = {name: value for name, value in draft.items() if name not in undone}
+    return kept | {name: previous[name] for name in undone if name in previous}, undone
 
 
 def run_agent(
@@ -160,10 +166,12 @@ def run_agent(
     document = visible(parsed)  # hidden text never reaches the model
     toolbox = Toolbox(document, lookup_party)
     proposal = propose(toolbox)
-    if not suspicious and (accepted := _confident_proposal(proposal, toolbox, rules, budget.accept_confidence)):
+    proposed, unfounded = _read_proposal(proposal, toolbox, rules)
+    proposal_errors = {v.rule_id for v in evaluate(proposed, rules) if v.severity == "error"}
+    if not suspicious and _confident(proposed, unfounded, proposal_errors, budget.accept_confidence):
         return Extraction(
             document_id=parsed.document_id,
-            fields=accepted,
+            fields=proposed,
             model=llm.name,
             prompt_version=PROMPT_VERSION,
             steps=[ACCEPTED],
@@ -174,7 +182,8 @@ def run_agent(
     missing = {rule.id for rule in rules.rules if rule.check in MISSING_CHECKS}
     fields, dropped, submissions, escalation = ContractFields(), list[str](), 0, None
     while (escalation := run.exhausted()) is None:
-        must_submit = submissions == 0 or len(run.steps) == budget.max_steps - 1
+        must_submit = submissions == 0 or run.calls == budget.max_steps - 1
+        run.calls += 1
         try:
             if must_submit:
                 answer, usage = llm.ask(Corrections, messages, timeout=run.seconds_left())
@@ -194,17 +203,25 @@ def run_agent(
         if action.tool == "escalate":
             escalation = f"agent escalated: {action.argument or 'no reason given'}"
             break
-        left = budget.max_steps - len(run.steps)
+        left = budget.max_steps - run.calls
         if action.tool != "submit":
             repeated = run.steps[-1] in run.steps[:-1]
             result = "You did this already; its result is above." if repeated else _observe(toolbox, action)
             messages.append({"role": "user", "content": f"<result>\n{result}\n</result>\nSteps left: {left}."})
             continue
         submissions += 1
+        previous = draft
         draft, changed = apply(draft, action.corrections)
-        touched |= changed
         fields, dropped = to_fields(document, ContractDraft.model_validate(draft), 0.0, vouch=toolbox.vouch)
         violations = [v for v in evaluate(fields, rules) if v.severity == "error"]
+        emptied = [v for v in violations if v.rule_id in missing and v.rule_id not in proposal_errors]
+        draft, undone = _undo_emptying(previous, draft, changed, emptied)
+        if undone:
+            changed -= undone
+            run.steps.append(f"took back corrections that left {', '.join(sorted(undone))} missing")
+            fields, dropped = to_fields(document, ContractDraft.model_validate(draft), 0.0, vouch=toolbox.vouch)
+            violations = [v for v in evaluate(fields, rules) if v.severity == "error"]
+        touched |= changed
         if not (dropped or violations) or submissions > 1:
             break
         failing = [problem.split(":")[0] for problem in dropped] + [name for v in violations for name in v.fields]

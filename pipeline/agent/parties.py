@@ -107,7 +107,9 @@ def _to_sentence_end(name: str) -> str:
     return name
 
 
-def _is_name(name: str) -> bool:
+def is_name(name: str) -> bool:
+    """Whether `name` can name a party: not only role words or articles ("the Employee"), not a
+    quoted defined term, not a street address."""
     words = [w.strip("\u201c\u201d\"'").casefold() for w in name.split()]
     return (
         bool(words)
@@ -139,7 +141,7 @@ def _preamble(page: Page, start: int, separator: re.Pattern[str] = _NEXT) -> Ite
     while position < stop and len(roles) < MAX_PARTIES:
         match = _NAME.match(text, position, stop)
         name = _clean(_to_sentence_end(match.group(0))) if match else ""
-        if match and _is_name(name) and name.casefold() not in roles:  # "and Party-2 is" names a role
+        if match and is_name(name) and name.casefold() not in roles:  # "and Party-2 is" names a role
             after = separator.search(text, match.end(), stop)
             role = _role(text, match.end(), after.start() if after else stop)
             yield _candidate("party", page, match.start(), name, role)
