@@ -317,3 +317,13 @@ def test_a_correction_that_leaves_missing_what_the_finders_found_is_taken_back(s
     assert extraction.steps == ["submit('')", "took back corrections that left parties missing"]
     assert [p.value.name for p in extraction.fields.parties] == ["Acme Widgets, Inc.", "Bolt Tools LLC"]
     assert extraction.usage.calls == 1 and extraction.escalation is None
+
+
+def test_a_correction_dropped_after_the_re_ask_leaves_the_finders_grounded_value(server: FakeOpenAI) -> None:
+    invented = {"parties": [{"name": "Zeta Corp", "page": 1, "quote": "Zeta Corp"}]}
+    server.responder = scripted([reading(invented), submit(invented)])
+    parsed = ParsedDocument(document_id="d", parser="t", pages=[Page(number=1, text=ONE_PARTY)])
+    extraction = agent(server, parsed)
+    assert [p.value.name for p in extraction.fields.parties] == ["Acme Widgets, Inc."]
+    assert extraction.flags == ["dropped after re-ask: parties: quote 'Zeta Corp' on page 1 does not name 'Zeta Corp'"]
+    assert extraction.steps[-1] == "kept the finders' parties: the model's were not on the page"

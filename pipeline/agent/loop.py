@@ -27,7 +27,7 @@ from pipeline.llm import LLM, LLMResponseError
 from pipeline.models import ContractFields, Extraction, ParsedDocument, Usage, Violation
 from pipeline.rules import RuleSet, evaluate
 
-PROMPT_VERSION = "agent-v6"
+PROMPT_VERSION = "agent-v7"
 
 Tool = Literal["submit", "search_document", "read_pages", "find_candidates", "lookup_party", "escalate"]
 
@@ -242,6 +242,15 @@ def run_agent(
                 f"Steps left: {left}.",
             }
         )
+    lost = {problem.split(":")[0] for problem in dropped} & proposal.keys()
+    if kept := {name for name in lost if not getattr(fields, name, None)}:
+        # The model's value is dropped, not the field: where the finders read one whose quote is
+        # on the page, it stands (an ungrounded correction must not erase a grounded reading).
+        draft = {**draft, **{name: proposal[name] for name in kept}}
+        touched -= kept
+        fields, unfounded = to_fields(document, ContractDraft.model_validate(draft), 0.0, vouch=toolbox.vouch)
+        dropped = list(dict.fromkeys(dropped + unfounded))
+        run.steps.append(f"kept the finders' {', '.join(sorted(kept))}: the model's were not on the page")
     injection = []
     if suspicious:
         first = suspicious[0]
