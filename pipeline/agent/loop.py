@@ -141,6 +141,14 @@ def _confident(fields: ContractFields, dropped: list[str], errors: set[str], thr
     return not (dropped or errors or not values or any(v.confidence < threshold for v in values))
 
 
+def _check(
+    toolbox: Toolbox, rules: RuleSet, draft: dict[str, Any]
+) -> tuple[ContractFields, list[str], list[Violation]]:
+    """The draft as grounded fields, the values that could not be grounded, and the rule errors."""
+    fields, dropped = to_fields(toolbox.parsed, ContractDraft.model_validate(draft), 0.0, vouch=toolbox.vouch)
+    return fields, dropped, [v for v in evaluate(fields, rules) if v.severity == "error"]
+
+
 def _undo_emptying(
     previous: dict[str, Any], draft: dict[str, Any], changed: set[str], emptied: list[Violation]
 ) -> tuple[dict[str, Any], set[str]]:
@@ -163,8 +171,7 @@ def run_agent(
     with the tools the model chooses; the last step allowed is always a submission."""
     run = _Run(budget=budget, clock=clock, started=clock())
     suspicious = instruction_like(parsed) + hidden_text(parsed)
-    document = visible(parsed)  # hidden text never reaches the model
-    toolbox = Toolbox(document, lookup_party)
+    toolbox = Toolbox(visible(parsed), lookup_party)  # hidden text never reaches the model
     proposal = propose(toolbox)
     proposed, unfounded = _read_proposal(proposal, toolbox, rules)
     proposal_errors = {v.rule_id for v in evaluate(proposed, rules) if v.severity == "error"}
@@ -212,15 +219,13 @@ def run_agent(
         submissions += 1
         previous = draft
         draft, changed = apply(draft, action.corrections)
-        fields, dropped = to_fields(document, ContractDraft.model_validate(draft), 0.0, vouch=toolbox.vouch)
-        violations = [v for v in evaluate(fields, rules) if v.severity == "error"]
+        fields, dropped, violations = _check(toolbox, rules, draft)
         emptied = [v for v in violations if v.rule_id in missing and v.rule_id not in proposal_errors]
         draft, undone = _undo_emptying(previous, draft, changed, emptied)
         if undone:
             changed -= undone
             run.steps.append(f"took back corrections that left {', '.join(sorted(undone))} missing")
-            fields, dropped = to_fields(document, ContractDraft.model_validate(draft), 0.0, vouch=toolbox.vouch)
-            violations = [v for v in evaluate(fields, rules) if v.severity == "error"]
+            fields, dropped, violations = _check(toolbox, rules, draft)
         touched |= changed
         if not (dropped or violations) or submissions > 1:
             break
@@ -248,8 +253,8 @@ def run_agent(
         # on the page, it stands (an ungrounded correction must not erase a grounded reading).
         draft = {**draft, **{name: proposal[name] for name in kept}}
         touched -= kept
-        fields, unfounded = to_fields(document, ContractDraft.model_validate(draft), 0.0, vouch=toolbox.vouch)
-        dropped = list(dict.fromkeys(dropped + unfounded))
+        fields, still_dropped, _ = _check(toolbox, rules, draft)
+        dropped = list(dict.fromkeys(dropped + still_dropped))
         run.steps.append(f"kept the finders' {', '.join(sorted(kept))}: the model's were not on the page")
     injection = []
     if suspicious:
