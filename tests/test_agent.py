@@ -258,24 +258,19 @@ ONE_PARTY = (
 )
 
 
-def test_a_rule_error_with_nothing_new_to_read_is_left_to_review_after_one_call(server: FakeOpenAI) -> None:
-    server.responder = scripted([reading({})])  # a second call would fail the test
-    parsed = ParsedDocument(document_id="d", parser="t", pages=[Page(number=1, text=ONE_PARTY)])
-    extraction = agent(server, parsed)
-    assert extraction.usage.calls == 1
-    assert extraction.steps == ["submit('')", "nothing new to read for: parties-min-two"]
-
-
-def test_a_repair_shows_the_signature_blocks_for_a_missing_party(server: FakeOpenAI) -> None:
+def test_a_missing_value_is_sought_in_the_first_reading_then_left_to_review(server: FakeOpenAI) -> None:
     signatures = "\n".join(["Confidentiality obligations apply to all information disclosed."] * 12)
     signatures += "\nIN WITNESS WHEREOF:\nBy: /s/ Jane Roe\nName: Jane Roe\nTitle: Recipient\n"
     parsed = ParsedDocument(
         document_id="d", parser="t", pages=[Page(number=1, text=ONE_PARTY), Page(number=2, text=signatures)]
     )
-    server.responder = scripted([reading({}), submit({})])
-    agent(server, parsed)
-    feedback = user_text(server.requests[1])
-    assert "rule parties-min-two" in feedback and "[page 2] " in feedback and "Name: Jane Roe" in feedback
+    server.responder = scripted([reading({})])  # a second call would fail the test
+    extraction = agent(server, parsed)
+    opening = user_text(server.requests[0])
+    # The opening names the rule the proposal breaks and shows the signature blocks for it.
+    assert "Fails rule parties-min-two" in opening and "[page 2] " in opening and "Name: Jane Roe" in opening
+    assert extraction.usage.calls == 1
+    assert extraction.steps == ["submit('')", "left for review: parties-min-two"]
 
 
 def test_the_opening_shows_a_passage_only_where_it_holds_something_of_the_fields_kind() -> None:
@@ -285,7 +280,7 @@ def test_the_opening_shows_a_passage_only_where_it_holds_something_of_the_fields
         Page(number=3, text="This Agreement shall be governed by the laws of Ruritania.\n"),
     ]
     toolbox = Toolbox(ParsedDocument(document_id="d", parser="t", pages=pages))
-    opening = Reading(toolbox).opening(propose(toolbox))
+    opening = Reading(toolbox).opening(propose(toolbox), set(), [])
     assert "[page 3] This Agreement shall be governed by the laws of Ruritania." in opening
     assert "discuss the fees" not in opening  # no amount in it: not worth its tokens
     # A proposed value comes with a few verbatim words around it, which the model can cite back.
@@ -300,6 +295,7 @@ def test_a_party_name_is_kept_apart_from_the_role_a_model_writes_after_it() -> N
         Correction(field="party", value='Bolt LLC (the "Recipient")', page=1, quote="Bolt LLC"),
         Correction(field="party", value="Carl Doe", page=2, quote="/s/ Carl Doe"),
         Correction(field="party", value="the Employee", page=2, quote="the Employee"),  # a role, no name
+        Correction(field="party", value="Chief Executive Officer", page=2, quote="Title: Chief Executive Officer"),
     ]
     parties, _ = apply(draft, said)
     assert [(p["name"], p["role"]) for p in parties["parties"]] == [
@@ -327,3 +323,42 @@ def test_a_correction_dropped_after_the_re_ask_leaves_the_finders_grounded_value
     assert [p.value.name for p in extraction.fields.parties] == ["Acme Widgets, Inc."]
     assert extraction.flags == ["dropped after re-ask: parties: quote 'Zeta Corp' on page 1 does not name 'Zeta Corp'"]
     assert extraction.steps[-1] == "kept the finders' parties: the model's were not on the page"
+
+
+def test_the_model_is_asked_only_about_fields_not_settled(server: FakeOpenAI) -> None:
+    text = TWO_PARTIES.replace("the State of Oregon", "Bermuda")  # not an allowed law: a rule error
+    parsed = ParsedDocument(document_id="d", parser="t", pages=[Page(number=1, text=text)])
+    rewrite = {
+        "parties": [{"name": "Bolt Tools LLC", "page": 1, "quote": "Bolt Tools LLC"}],
+        "governing_law": {"value": "none", "page": 1, "quote": ""},
+    }
+    server.responder = scripted([reading(rewrite)])
+    extraction = agent(server, parsed, accept_confidence=0.7)
+    opening = user_text(server.requests[0])
+    assert "Already checked, not to be corrected: agreement_date, effective_date, parties, title." in opening
+    assert '- governing_law: "Bermuda"' in opening and "- party:" not in opening
+    # What the preamble states is settled: the law's passage is shown, the preamble is not.
+    assert "[page 1]\n" not in opening and "[page 1] " in opening
+    assert extraction.steps == ["submit('')", "ignored corrections to settled party"]
+    assert [p.value.name for p in extraction.fields.parties] == ["Acme Widgets, Inc.", "Bolt Tools LLC"]
+    assert extraction.fields.governing_law is None
+
+
+def test_a_correction_that_leaves_a_short_field_shorter_is_taken_back(server: FakeOpenAI) -> None:
+    # One party already breaks parties-min-two; a "correction" naming only a role leaves none.
+    server.responder = scripted([reading({"parties": [{"name": "the Company", "page": 1, "quote": "the Company"}]})])
+    parsed = ParsedDocument(document_id="d", parser="t", pages=[Page(number=1, text=ONE_PARTY)])
+    extraction = agent(server, parsed)
+    assert extraction.steps[:2] == ["submit('')", "took back corrections that left parties missing"]
+    assert [p.value.name for p in extraction.fields.parties] == ["Acme Widgets, Inc."]
+
+
+def test_a_rule_error_the_model_made_is_sent_back_once(server: FakeOpenAI) -> None:
+    text = TWO_PARTIES.replace("Bolt Tools LLC", "Bolt Tools LLC, a Bermuda company,")
+    parsed = ParsedDocument(document_id="d", parser="t", pages=[Page(number=1, text=text)])
+    wrong = {"governing_law": {"value": "Bermuda", "page": 1, "quote": "a Bermuda company"}}
+    server.responder = scripted([reading(wrong), submit({"governing_law": {"value": "none", "page": 1}})])
+    extraction = agent(server, parsed)
+    assert extraction.usage.calls == 2
+    assert "rule governing-law-allowed" in user_text(server.requests[1])
+    assert extraction.fields.governing_law is None and extraction.flags == []

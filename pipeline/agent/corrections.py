@@ -57,6 +57,11 @@ def _name_and_role(value: str) -> tuple[str, str]:
     return value, ""
 
 
+def draft_key(field: str) -> str:
+    """The draft's key for a correction's field: corrections name one party, the draft lists them."""
+    return "parties" if field == "party" else field
+
+
 def apply(draft: dict[str, Any], corrections: list[Correction]) -> tuple[dict[str, Any], set[str]]:
     """The draft (ContractDraft-shaped) with the corrections applied, and the fields they touched."""
     out = dict(draft)

@@ -1,9 +1,10 @@
 """The agent's control loop: every step is one structured call that chooses one tool.
 
-The finders propose the fields; the model answers with corrections only. The loop is bounded by
-steps, tokens and wall-clock time; running out of any of them escalates with that reason. Values are
-grounded (quote found on the page) before they count; ungrounded values and rule errors are sent back
-once, then dropped and flagged or left for validation to escalate.
+The finders propose the fields; the model is asked only about those the finders are unsure of and
+answers with corrections only. The loop is bounded by steps, tokens and wall-clock time; running out
+of any of them escalates with that reason. Values are grounded (quote found on the page) before they
+count; ungrounded values and rule errors on values read are sent back once, then dropped and flagged
+or left for validation to escalate; a value still missing goes to review without a re-ask.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import openai
 from pydantic import BaseModel, Field
 
 from pipeline.agent import confidence
-from pipeline.agent.corrections import Correction, Corrections, apply
+from pipeline.agent.corrections import Correction, Corrections, apply, draft_key
 from pipeline.agent.injection import hidden_text, instruction_like, visible
 from pipeline.agent.proposal import propose
 from pipeline.agent.reading import PREAMBLE_CHARS, Reading
@@ -25,9 +26,10 @@ from pipeline.agent.tools import PartyLookup, Toolbox, ToolError
 from pipeline.extract import ContractDraft, to_fields
 from pipeline.llm import LLM, LLMResponseError
 from pipeline.models import ContractFields, Extraction, ParsedDocument, Usage, Violation
+from pipeline.normalize import says_nothing
 from pipeline.rules import RuleSet, evaluate
 
-PROMPT_VERSION = "agent-v7"
+PROMPT_VERSION = "agent-v8"
 
 Tool = Literal["submit", "search_document", "read_pages", "find_candidates", "lookup_party", "escalate"]
 
@@ -134,11 +136,21 @@ MISSING_CHECKS = frozenset({"required", "min_count"})
 ACCEPTED = "accepted the finders' proposal: every value grounded, within the rules and confident"
 
 
-def _confident(fields: ContractFields, dropped: list[str], errors: set[str], threshold: float) -> bool:
-    """Whether no model call could improve the proposal enough to pay for itself: every value
-    grounded and at least `threshold` confident, and no business rule error."""
-    values = [v for name in type(fields).model_fields for v in _items(getattr(fields, name))]
-    return not (dropped or errors or not values or any(v.confidence < threshold for v in values))
+def _settled(fields: ContractFields, dropped: list[str], errors: list[Violation], threshold: float) -> set[str]:
+    """Fields the model is not asked about: every value grounded, at least `threshold` confident and
+    within the rules. A small model's corrections to such values were measured to do only harm."""
+    questioned = {problem.split(":")[0] for problem in dropped} | {name for v in errors for name in v.fields}
+    return {
+        name
+        for name in type(fields).model_fields
+        if (values := _items(getattr(fields, name)))
+        and name not in questioned
+        and all(v.confidence >= threshold for v in values)
+    }
+
+
+def _proposed(fields: ContractFields) -> set[str]:
+    return {name for name in type(fields).model_fields if _items(getattr(fields, name))}
 
 
 def _check(
@@ -149,14 +161,23 @@ def _check(
     return fields, dropped, [v for v in evaluate(fields, rules) if v.severity == "error"]
 
 
-def _undo_emptying(
-    previous: dict[str, Any], draft: dict[str, Any], changed: set[str], emptied: list[Violation]
-) -> tuple[dict[str, Any], set[str]]:
-    """The draft with the corrections taken back that left missing what the finders had found (two
-    parties turned into one, a start date rejected): an incomplete record is never the better one."""
-    undone = {name for v in emptied for name in v.fields} & changed
-    kept = {name: value for name, value in draft.items() if name not in undone}
-    return kept | {name: previous[name] for name in undone if name in previous}, undone
+def _stated(draft: dict[str, Any], name: str) -> int:
+    """How many values a draft states for a field ("none" states nothing)."""
+    return sum(not says_nothing(item.get("name") or item.get("value") or "") for item in _items(draft.get(name)))
+
+
+def _emptied(before: dict[str, Any], after: dict[str, Any], violations: list[Violation], missing: set[str]) -> set[str]:
+    """Fields a missing-value rule finds short for which the draft now states fewer values than
+    before (two parties turned into one, the one party into a role word, a start date rejected):
+    an emptier record is never the better one. A replaced value that is not on the page is
+    re-asked instead, like any other."""
+    return {
+        name
+        for v in violations
+        if v.rule_id in missing
+        for name in v.fields
+        if _stated(after, name) < _stated(before, name)
+    }
 
 
 def run_agent(
@@ -174,8 +195,10 @@ def run_agent(
     toolbox = Toolbox(visible(parsed), lookup_party)  # hidden text never reaches the model
     proposal = propose(toolbox)
     proposed, unfounded = _read_proposal(proposal, toolbox, rules)
-    proposal_errors = {v.rule_id for v in evaluate(proposed, rules) if v.severity == "error"}
-    if not suspicious and _confident(proposed, unfounded, proposal_errors, budget.accept_confidence):
+    violated = [v for v in evaluate(proposed, rules) if v.severity == "error"]
+    proposal_rules = {v.rule_id for v in violated}
+    settled = _settled(proposed, unfounded, violated, budget.accept_confidence)
+    if not (suspicious or unfounded or violated) and settled == _proposed(proposed) != set():
         return Extraction(
             document_id=parsed.document_id,
             fields=proposed,
@@ -184,7 +207,8 @@ def run_agent(
             steps=[ACCEPTED],
         )
     reading = Reading(toolbox)
-    messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": reading.opening(proposal)}]
+    opening = reading.opening(proposal, settled, violated)
+    messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": opening}]
     draft, touched = proposal, set[str]()
     missing = {rule.id for rule in rules.rules if rule.check in MISSING_CHECKS}
     fields, dropped, submissions, escalation = ContractFields(), list[str](), 0, None
@@ -218,25 +242,28 @@ def run_agent(
             continue
         submissions += 1
         previous = draft
-        draft, changed = apply(draft, action.corrections)
+        if ignored := sorted({c.field for c in action.corrections if draft_key(c.field) in settled}):
+            run.steps.append(f"ignored corrections to settled {', '.join(ignored)}")
+        draft, changed = apply(draft, [c for c in action.corrections if draft_key(c.field) not in settled])
         fields, dropped, violations = _check(toolbox, rules, draft)
-        emptied = [v for v in violations if v.rule_id in missing and v.rule_id not in proposal_errors]
-        draft, undone = _undo_emptying(previous, draft, changed, emptied)
-        if undone:
+        if undone := _emptied(previous, draft, violations, missing) & changed:
+            draft = {name: value for name, value in draft.items() if name not in undone}
+            draft |= {name: previous[name] for name in undone if name in previous}
             changed -= undone
             run.steps.append(f"took back corrections that left {', '.join(sorted(undone))} missing")
             fields, dropped, violations = _check(toolbox, rules, draft)
         touched |= changed
         if not (dropped or violations) or submissions > 1:
             break
+        if not dropped and all(v.rule_id in proposal_rules for v in violations):
+            # The first reading was shown every rule the proposal breaks, with the passages for its
+            # fields: a repair would show nothing new (measured: repairs of a missing value never
+            # found one). A repair is for what the model's own answer got wrong; validation sends
+            # the rest to review.
+            run.steps.append("left for review: " + ", ".join(v.rule_id for v in violations))
+            break
         failing = [problem.split(":")[0] for problem in dropped] + [name for v in violations for name in v.fields]
         more = reading.passages(failing)
-        if not (dropped or more) and all(v.rule_id in missing for v in violations):
-            # Something is missing and the model has read every passage likely to hold it: another
-            # call has nothing new to go on (measured: such repairs never found a field). Validation
-            # sends the contract to review.
-            run.steps.append("nothing new to read for: " + ", ".join(v.rule_id for v in violations))
-            break
         listed = "\n- ".join(dropped + [f"rule {v.rule_id}: {v.message}" for v in violations])
         shown = f"<document>\n{more}\n</document>\n" if more else ""
         messages.append(
@@ -263,7 +290,9 @@ def run_agent(
         injection = [escalation]
     return Extraction(
         document_id=parsed.document_id,
-        fields=_with_confidence(fields, toolbox, rules, first=submissions <= 1, confirmed=set(proposal) - touched),
+        fields=_with_confidence(
+            fields, toolbox, rules, first=submissions <= 1, confirmed=set(proposal) - touched - settled
+        ),
         model=llm.name,
         prompt_version=PROMPT_VERSION,
         usage=run.usage,

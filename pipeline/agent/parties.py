@@ -66,6 +66,12 @@ _NOT_NAMES = frozenset(
     "investor contractor licensor licensee you i we agreement each either both all any certain its "
     "his her their corporation the this such said section exhibit article schedule distributor".split()
 )
+# Offices a signatory holds: "Chief Executive Officer" under a signature is a title, not a party. Only
+# a name made of nothing else is refused ("General Partner LLC" is a name).
+_ROLES_AND_OFFICES = _NOT_NAMES | frozenset(
+    "chief officer president vice director secretary treasurer manager chairman general counsel financial "  # noqa: SIM905
+    "operating senior managing partner member authorized signatory ceo cfo coo".split()
+)
 # Words that precede a name, capitalised in an all-caps sentence, never begin one.
 _PREPOSITIONS = frozenset({"of", "by", "and", "to", "for", "with", "from", "between", "among"})
 # A word of four letters or more with a final period, before a capital: the end of a sentence or
@@ -108,12 +114,12 @@ def _to_sentence_end(name: str) -> str:
 
 
 def is_name(name: str) -> bool:
-    """Whether `name` can name a party: not only role words or articles ("the Employee"), not a
-    quoted defined term, not a street address."""
+    """Whether `name` can name a party: not only role words, offices or articles ("the Employee"),
+    not a quoted defined term, not a street address."""
     words = [w.strip("\u201c\u201d\"'").casefold() for w in name.split()]
     return (
         bool(words)
-        and not all(w in _NOT_NAMES for w in words)
+        and not all(w in _ROLES_AND_OFFICES for w in words)
         and not name.startswith(("\u201c", '"'))
         and not words[0].isdigit()  # a street address: "4690 Millennium Drive"
     )

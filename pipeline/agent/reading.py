@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.agent.tools import Toolbox, whole_words
+from pipeline.models import Violation
 from pipeline.normalize import DATE_PATTERN, DURATION_PATTERN, MONEY_PATTERN
 
 PREAMBLE_CHARS = 1000
@@ -40,6 +41,8 @@ CLUES = {
         "payment due within days of invoice", re.compile(r"within\s+\S+(?:\s+\(\d+\))?\s+days", re.I)
     ),
 }
+# Fields a contract states in its preamble: the first reading shows it while one of them is open.
+PREAMBLE_FIELDS = frozenset({"parties", "effective_date", "agreement_date", "title", "contract_type"})
 # Fields the first reading looks for beyond the preamble when the finders did not propose them.
 OPENING_FIELDS = ("governing_law", "term", "expiration_date", "renewal_term", "total_value", "payment_terms")
 
@@ -61,17 +64,17 @@ class Reading:
             self.preamble_page, self.preamble_start = named.page, text.rfind(" ", 0, named.start - 200) + 1
         elif named is not None:
             self.preamble_page = named.page
+
+    def _preamble(self) -> str:
+        """The preamble, marked as shown: no passage repeats it."""
         end = self.preamble_start + PREAMBLE_CHARS
         self.shown |= {
             (c.page, c.start)
             for c in self.toolbox.index.chunks
             if c.page == self.preamble_page and c.start < end and c.end > self.preamble_start
         }
-
-    @property
-    def preamble(self) -> str:
         text = self.toolbox.parsed.pages[self.preamble_page - 1].text
-        return text[self.preamble_start : self.preamble_start + PREAMBLE_CHARS]
+        return f"[page {self.preamble_page}]\n{text[self.preamble_start : end].strip()}"
 
     def _passage(self, name: str) -> str | None:
         clue = CLUES.get(name, Clue(name.replace("_", " "), re.compile(".")))
@@ -100,14 +103,22 @@ class Reading:
                 lines.append(f'- {label}: "{text}"{role}, page {item["page"]}: "{short}"')
         return "\n".join(lines) or "(nothing found)"
 
-    def opening(self, proposed: dict[str, Any]) -> str:
-        """The first observation: the preamble, the finders' proposal, and passages likely to hold
-        what the proposal lacks."""
-        more = self.passages([name for name in OPENING_FIELDS if name not in proposed])
-        shown = "\n".join(filter(None, [f"[page {self.preamble_page}]\n{self.preamble.strip()}", more]))
+    def opening(self, proposed: dict[str, Any], settled: set[str], violations: list[Violation]) -> str:
+        """The first observation: the preamble, the finders' proposal of the fields not settled, the
+        rules it breaks, and passages likely to hold what it lacks or what those rules question."""
+        questioned = [name for v in violations for name in v.fields]
+        unsettled = {name: value for name, value in proposed.items() if name not in settled}
+        # The preamble only while a field it states is open: otherwise not worth its tokens.
+        preamble = self._preamble() if PREAMBLE_FIELDS & {*unsettled, *questioned} else ""
+        more = self.passages(questioned + [name for name in OPENING_FIELDS if name not in proposed])
+        shown = "\n".join(filter(None, [preamble, more])) or "(nothing more to show)"
+        open_ = self.proposal(unsettled)
+        checked = f"\nAlready checked, not to be corrected: {', '.join(sorted(settled))}." if settled else ""
+        broken = "".join(f"\nFails rule {v.rule_id}: {v.message}" for v in violations)
         return (
             f'<document pages="{len(self.toolbox.parsed.pages)}">\n{shown}\n</document>\n'
-            f"<result>\nProposed by patterns (may be wrong or incomplete):\n{self.proposal(proposed)}\n</result>\n"
+            "<result>\nProposed by patterns (may be wrong or incomplete):\n"
+            f"{open_}{checked}{broken}\n</result>\n"
             'Submit corrections: fix what is wrong, add what is missing, reject with "none" what the contract '
             "does not support. Leave out what is right; an empty list accepts the proposal."
         )
