@@ -40,8 +40,9 @@ class Settings(BaseSettings):
     agent_max_seconds: float = Field(default=600.0, description="Wall-clock time per document")
     agent_accept_confidence: float = Field(
         default=0.7,
-        description="A finders' proposal that is grounded, within the rules and at least this confident in every "
-        "value is taken without a model call; above 1 the model reads every contract",
+        description="A field the finders read that is grounded, within the rules and at least this confident in "
+        "every value is settled: the model is not asked about it; a proposal settled in every field is taken "
+        "without a model call; above 1 the model checks every field of every contract",
     )
     confidence_threshold: float = Field(default=0.5, description="Fields below it send the contract to review")
     llm_prices: dict[str, tuple[float, float]] = Field(
