@@ -1,9 +1,10 @@
-"""What the model is shown: the preamble, the finders' proposal in a line per value, and passages
-that hold what the proposal lacks or a check rejected; never a passage twice, never the whole contract.
+"""What the model is shown: the preamble while a field it states is open, the finders' proposal of
+the fields not settled in a line per value, the rules the proposal breaks, and passages that hold what
+the proposal lacks or a check rejected; never a passage twice, never the whole contract.
 
 Tokens are the agent's cost: a passage is shown only if it holds something of the field's kind (a
 date for a date, a duration for a term), cut to a window around it; proposed values carry short
-quotes.
+quotes; settled fields are only named.
 """
 
 from __future__ import annotations
