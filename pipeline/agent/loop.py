@@ -3,8 +3,9 @@
 The finders propose the fields; the model is asked only about those the finders are unsure of and
 answers with corrections only. The loop is bounded by steps, tokens and wall-clock time; running out
 of any of them escalates with that reason. Values are grounded (quote found on the page) before they
-count; ungrounded values and rule errors on values read are sent back once, then dropped and flagged
-or left for validation to escalate; a value still missing goes to review without a re-ask.
+count; ungrounded values and rule errors the model's answer made are sent back once, then dropped and
+flagged or left for validation to escalate; what the proposal already broke and the first reading
+left unresolved goes to review without a re-ask.
 """
 
 from __future__ import annotations
