@@ -126,10 +126,9 @@ def _with_confidence(
     return fields
 
 
-def _read_proposal(proposal: dict[str, Any], toolbox: Toolbox, rules: RuleSet) -> tuple[ContractFields, list[str]]:
-    """The finders' proposal as grounded fields with their confidence, and what could not be grounded."""
-    fields, dropped = to_fields(toolbox.parsed, ContractDraft.model_validate(proposal), 0.0, vouch=toolbox.vouch)
-    return _with_confidence(fields, toolbox, rules, first=True, confirmed=set()), dropped
+def _field_of(problem: str) -> str:
+    """The field a grounding problem is about ("parties: quote … does not name …")."""
+    return problem.split(":")[0]
 
 
 # Rule checks that fail because a value is missing, not because a value read is wrong.
@@ -140,7 +139,7 @@ ACCEPTED = "accepted the finders' proposal: every value grounded, within the rul
 def _settled(fields: ContractFields, dropped: list[str], errors: list[Violation], threshold: float) -> set[str]:
     """Fields the model is not asked about: every value grounded, at least `threshold` confident and
     within the rules. A small model's corrections to such values were measured to do only harm."""
-    questioned = {problem.split(":")[0] for problem in dropped} | {name for v in errors for name in v.fields}
+    questioned = {_field_of(problem) for problem in dropped} | {name for v in errors for name in v.fields}
     return {
         name
         for name in type(fields).model_fields
@@ -160,6 +159,15 @@ def _check(
     """The draft as grounded fields, the values that could not be grounded, and the rule errors."""
     fields, dropped = to_fields(toolbox.parsed, ContractDraft.model_validate(draft), 0.0, vouch=toolbox.vouch)
     return fields, dropped, [v for v in evaluate(fields, rules) if v.severity == "error"]
+
+
+def _read_proposal(
+    proposal: dict[str, Any], toolbox: Toolbox, rules: RuleSet
+) -> tuple[ContractFields, list[str], list[Violation]]:
+    """The finders' proposal as grounded fields with their confidence, what could not be grounded,
+    and the rule errors."""
+    fields, dropped, violations = _check(toolbox, rules, proposal)
+    return _with_confidence(fields, toolbox, rules, first=True, confirmed=set()), dropped, violations
 
 
 def _stated(draft: dict[str, Any], name: str) -> int:
@@ -195,8 +203,7 @@ def run_agent(
     suspicious = instruction_like(parsed) + hidden_text(parsed)
     toolbox = Toolbox(visible(parsed), lookup_party)  # hidden text never reaches the model
     proposal = propose(toolbox)
-    proposed, unfounded = _read_proposal(proposal, toolbox, rules)
-    violated = [v for v in evaluate(proposed, rules) if v.severity == "error"]
+    proposed, unfounded, violated = _read_proposal(proposal, toolbox, rules)
     proposal_rules = {v.rule_id for v in violated}
     settled = _settled(proposed, unfounded, violated, budget.accept_confidence)
     if not (suspicious or unfounded or violated) and settled == _proposed(proposed) != set():
@@ -263,7 +270,7 @@ def run_agent(
             # the rest to review.
             run.steps.append("left for review: " + ", ".join(v.rule_id for v in violations))
             break
-        failing = [problem.split(":")[0] for problem in dropped] + [name for v in violations for name in v.fields]
+        failing = [_field_of(problem) for problem in dropped] + [name for v in violations for name in v.fields]
         more = reading.passages(failing)
         listed = "\n- ".join(dropped + [f"rule {v.rule_id}: {v.message}" for v in violations])
         shown = f"<document>\n{more}\n</document>\n" if more else ""
@@ -275,7 +282,7 @@ def run_agent(
                 f"Steps left: {left}.",
             }
         )
-    lost = {problem.split(":")[0] for problem in dropped} & proposal.keys()
+    lost = {_field_of(problem) for problem in dropped} & proposal.keys()
     if kept := {name for name in lost if not getattr(fields, name, None)}:
         # The model's value is dropped, not the field: where the finders read one whose quote is
         # on the page, it stands (an ungrounded correction must not erase a grounded reading).
@@ -308,7 +315,7 @@ def read_by_patterns(parsed: ParsedDocument, rules: RuleSet) -> Extraction:
     """The finders' proposal alone, grounded and scored as the agent's answer is: no model, no
     tokens. The baseline that shows in docs/EVAL.md what the model adds."""
     toolbox = Toolbox(visible(parsed))
-    fields, dropped = _read_proposal(propose(toolbox), toolbox, rules)
+    fields, dropped, _ = _read_proposal(propose(toolbox), toolbox, rules)
     return Extraction(
         document_id=parsed.document_id,
         fields=fields,
