@@ -37,9 +37,15 @@ def _values(fields: ContractFields, names: tuple[str, ...]) -> list[tuple[str, F
     return found
 
 
+def documents(dataset: Dataset, reports: Path) -> list[list[Example]]:
+    """The examples of each document, in the order of its report."""
+    return [examples(dataset, path) for path in sorted(reports.glob("*.json"))]
+
+
 def examples(dataset: Dataset, reports: Path) -> list[Example]:
+    """The examples of one report, or of every report in a folder."""
     out: list[Example] = []
-    for path in sorted(reports.glob("*.json")):
+    for path in sorted(reports.glob("*.json")) if reports.is_dir() else [reports]:
         report = json.loads(path.read_text())
         if report["extraction"] is None:
             continue
@@ -72,16 +78,25 @@ def unseen(data: list[Example]) -> set[str]:
     return {s for s in SIGNALS if not any(signals.get(s) for signals, _, _ in data)}
 
 
-def fit(data: list[Example], prior: dict[str, float], l2: float = L2, steps: int = 50) -> dict[str, float]:
+def fit(
+    data: list[Example], prior: dict[str, float], l2: float = L2, steps: int = 50, only: set[str] | None = None
+) -> dict[str, float]:
     """Logistic weights by Newton's method (converged, unlike a fixed number of gradient steps), for
     the signals the examples show; a signal none of them carries (e.g. `model_confirmed` in reports of
-    the finders alone) keeps its prior weight instead of decaying to 0. The bias is not penalised."""
-    kept = unseen(data)
-    names = ["bias", *(s for s in SIGNALS if s not in kept)]
-    x = np.array([[1.0, *(float(bool(signals.get(s))) for s in names[1:])] for signals, _, _ in data])
+    the finders alone) keeps its prior weight instead of decaying to 0. The bias is not penalised.
+
+    `only` fits just those signals, the bias and the rest held at their prior weights: a signal only
+    some values can carry (a second read) is fitted on reports that have it without refitting the
+    weights fitted on many more values."""
+    free_bias = only is None
+    kept = unseen(data) | (set(SIGNALS) - only if only is not None else set())
+    fitted = [s for s in SIGNALS if s not in kept]
+    names = ["bias"] * free_bias + fitted
+    held = kept | ({"bias"} - set(names))
+    x = np.array([[1.0] * free_bias + [float(bool(signals.get(s))) for s in fitted] for signals, _, _ in data])
     y = np.array([float(right) for _, _, right in data])
-    offset = np.array([sum(prior[s] for s in kept if signals.get(s)) for signals, _, _ in data])
-    penalty = np.diag([0.0] + [l2 * len(data)] * (len(names) - 1))
+    offset = np.array([sum(prior[s] for s in held if s == "bias" or signals.get(s)) for signals, _, _ in data])
+    penalty = np.diag([0.0] * free_bias + [l2 * len(data)] * len(fitted))
     w = np.zeros(len(names))
     for _ in range(steps):
         p = 1 / (1 + np.exp(-(x @ w + offset)))
@@ -91,7 +106,22 @@ def fit(data: list[Example], prior: dict[str, float], l2: float = L2, steps: int
         w -= step
         if np.abs(step).max() < 1e-8:
             break
-    return {name: round(float(v), 4) for name, v in zip(names, w, strict=True)} | {s: prior[s] for s in kept}
+    return {name: round(float(v), 4) for name, v in zip(names, w, strict=True)} | {s: prior[s] for s in held}
+
+
+def cross_validated(
+    docs: list[list[Example]], prior: dict[str, float], only: set[str] | None, folds: int
+) -> float | None:
+    """AUROC of out-of-fold confidences: each document scored by weights fitted without its fold
+    (folds by document, so a contract's values never inform their own score)."""
+    scores: list[float] = []
+    labels: list[bool] = []
+    for k in range(folds):
+        weights = fit([e for i, doc in enumerate(docs) if i % folds != k for e in doc], prior, only=only)
+        held = [e for i, doc in enumerate(docs) if i % folds == k for e in doc]
+        scores += [probability(signals, weights) for signals, _, _ in held]
+        labels += [right for _, _, right in held]
+    return auroc(scores, labels)
 
 
 def main() -> None:
@@ -100,13 +130,18 @@ def main() -> None:
     parser.add_argument("reports", nargs="+", type=Path)
     parser.add_argument("--holdout", nargs=2, action="append", default=[], metavar=("DATASET", "REPORTS"),
                         help="score the fitted weights on reports kept out of the fit")  # fmt: skip
+    parser.add_argument("--only", help="comma-separated signals to fit; the bias and the rest keep their weights")
+    parser.add_argument("--folds", type=int, default=0, help="also report AUROC cross-validated by document")
     parser.add_argument("--write", action="store_true", help=f"write the weights to {WEIGHTS_FILE}")
     args = parser.parse_args()
-    data = [
-        e for name, folder in zip(args.dataset, args.reports, strict=True) for e in examples(DATASETS[name], folder)
-    ]
+    folders = zip(args.dataset, args.reports, strict=True)
+    docs = [doc for name, folder in folders for doc in documents(DATASETS[name], folder)]
+    data = [e for doc in docs for e in doc]
     labels = [right for _, _, right in data]
-    weights = fit(data, prior=load_weights())
+    only = set(args.only.split(",")) if args.only else None
+    if only is not None and (unknown := only - set(SIGNALS)):
+        parser.error(f"unknown signals: {', '.join(sorted(unknown))}")
+    weights = fit(data, prior=load_weights(), only=only)
     summary: dict[str, object] = {
         "examples": len(data),
         "right": sum(labels),
@@ -114,6 +149,8 @@ def main() -> None:
         "auroc_after": auroc([probability(signals, weights) for signals, _, _ in data], labels),
         "weights": weights,
     }
+    if args.folds:
+        summary[f"auroc_cross_validated_{args.folds}_folds"] = cross_validated(docs, load_weights(), only, args.folds)
     for name, folder in args.holdout:
         held = examples(DATASETS[name], Path(folder))
         held_labels = [right for _, _, right in held]

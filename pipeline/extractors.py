@@ -22,6 +22,7 @@ def extractor_for(settings: Settings, llm: LLM, rules: RuleSet, lookup_party: Pa
             settings.agent_max_tokens,
             settings.agent_max_seconds,
             settings.agent_accept_confidence,
+            settings.agent_second_read,
         )
         return lambda parsed: run_agent(parsed, llm, rules, budget, lookup_party)
 

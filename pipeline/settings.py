@@ -44,6 +44,12 @@ class Settings(BaseSettings):
         "every value is settled: the model is not asked about it; a proposal settled in every field is taken "
         "without a model call; above 1 the model checks every field of every contract",
     )
+    agent_second_read: bool = Field(
+        default=False,
+        description="Where the step, token and time budgets allow, read the fields the model was asked about a "
+        "second time, without the proposal, for two confidence signals (agreement, disagreement); one more call on "
+        "a document the model reads; their weights are 0 until fitted for the model (docs/EVAL.md)",
+    )
     confidence_threshold: float = Field(default=0.5, description="Fields below it send the contract to review")
     llm_prices: dict[str, tuple[float, float]] = Field(
         default_factory=dict, description='USD per million prompt and completion tokens: {"gpt-4o": [2.5, 10]}'

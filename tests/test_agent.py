@@ -362,3 +362,38 @@ def test_a_rule_error_the_model_made_is_sent_back_once(server: FakeOpenAI) -> No
     assert extraction.usage.calls == 2
     assert "rule governing-law-allowed" in user_text(server.requests[1])
     assert extraction.fields.governing_law is None and extraction.flags == []
+
+
+def test_a_second_read_without_the_proposal_marks_agreement_and_disagreement(server: FakeOpenAI) -> None:
+    text = TWO_PARTIES + "\nThis Agreement shall remain in effect for two (2) years."
+    parsed = ParsedDocument(document_id="d", parser="t", pages=[Page(number=1, text=text)])
+    again = {
+        "parties": [{"name": name, "page": 1, "quote": name} for name in ("Acme Widgets, Inc.", "Bolt Tools LLC")],
+        "governing_law": {"value": "Delaware", "page": 1, "quote": "a Delaware corporation"},
+        "term": {"value": "2 years", "page": 1, "quote": "in effect for two (2) years"},
+        "title": {"value": "none", "page": 1, "quote": ""},
+    }
+    server.responder = scripted([reading({}), reading(again)])
+    extraction = agent(server, parsed, second_read=True)
+    assert extraction.usage.calls == 2 and extraction.prompt_version == "agent-v8+second-read"
+    second = user_text(server.requests[1])
+    assert "Proposed by patterns" not in second and "Bolt Tools LLC" in second  # the passages, not the answer
+    assert "State these fields:" in second and "party (one entry per party)" in second
+    assert all(p.signals["second_read_agrees"] for p in extraction.fields.parties)
+    law = extraction.fields.governing_law
+    assert law is not None and law.signals["second_read_differs"] and not law.signals["second_read_agrees"]
+    term = extraction.fields.term
+    assert term is not None and term.signals["second_read_agrees"]  # the same duration, written otherwise
+    title = extraction.fields.title  # silence is not disagreement: neither signal
+    assert title is not None and not title.signals["second_read_agrees"] and not title.signals["second_read_differs"]
+    assert "governing_law 'Delaware'" in extraction.steps[-1] and "title (nothing)" in extraction.steps[-1]
+
+
+def test_a_second_read_waits_for_a_step_the_budget_allows(server: FakeOpenAI) -> None:
+    parsed = ParsedDocument(document_id="d", parser="t", pages=[Page(number=1, text=TWO_PARTIES)])
+    server.responder = scripted([reading({})])  # a second call would fail the test
+    extraction = agent(server, parsed, max_steps=1, second_read=True)
+    assert extraction.usage.calls == 1 and extraction.escalation is None
+    assert extraction.steps[-1] == "no second read: budget exhausted: 1 steps"
+    signals = {name for p in extraction.fields.parties for name, on in p.signals.items() if on}
+    assert not signals & {"second_read_agrees", "second_read_differs"}

@@ -20,6 +20,8 @@ SIGNALS = (
     "first_submission",
     "in_preamble",
     "model_confirmed",
+    "second_read_agrees",
+    "second_read_differs",
     # Which kind of field: some are read far more reliably than others (docs/EVAL.md).
     "is_party",
     "is_date",

@@ -5,7 +5,8 @@ answers with corrections only. The loop is bounded by steps, tokens and wall-clo
 of any of them escalates with that reason. Values are grounded (quote found on the page) before they
 count; ungrounded values and rule errors the model's answer made are sent back once, then dropped and
 flagged or left for validation to escalate; what the proposal already broke and the first reading
-left unresolved goes to review without a re-ask.
+left unresolved goes to review without a re-ask. Where the budget allows and it is asked for, a
+second read of the fields the model was asked about adds a confidence signal (`second_read.py`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pipeline.agent.corrections import Correction, Corrections, apply, draft_key
 from pipeline.agent.injection import hidden_text, instruction_like, visible
 from pipeline.agent.proposal import propose
 from pipeline.agent.reading import PREAMBLE_CHARS, Reading
+from pipeline.agent.second_read import SecondRead, read_again
 from pipeline.agent.tools import PartyLookup, Toolbox, ToolError
 from pipeline.extract import ContractDraft, to_fields
 from pipeline.llm import LLM, LLMResponseError
@@ -61,6 +63,12 @@ class Budget:
     max_tokens: int = 20000
     max_seconds: float = 600.0
     accept_confidence: float = 2.0  # above 1: the model reads every contract
+    second_read: bool = False  # read the fields the model was asked about twice, for their confidence
+
+
+def prompt_version(second_read: bool) -> str:
+    """The version extractions are cached and stored under: a second read changes the confidence."""
+    return PROMPT_VERSION + ("+second-read" if second_read else "")
 
 
 @dataclass
@@ -103,8 +111,15 @@ def _items(value: Any) -> list[Any]:
 
 
 def _with_confidence(
-    fields: ContractFields, toolbox: Toolbox, rules: RuleSet, first: bool, confirmed: set[str]
+    fields: ContractFields,
+    toolbox: Toolbox,
+    rules: RuleSet,
+    first: bool,
+    confirmed: set[str],
+    second: SecondRead | None = None,
 ) -> ContractFields:
+    """Each value's signals and confidence; a value of a field not read a second time carries
+    neither second-read signal."""
     weights = confidence.load_weights()
     flagged = {name for v in evaluate(fields, rules) for name in v.fields}
     preamble_end = PREAMBLE_CHARS
@@ -112,6 +127,7 @@ def _with_confidence(
         for item in _items(getattr(fields, name)):
             evidence = item.evidence[0]
             agreeing = confidence.agreeing_candidate(name, item.value, toolbox.candidates)
+            again = second.agrees(name, item.value) if second else None
             item.signals = {
                 "finder_agrees": agreeing is not None,
                 # The finder read it where the field belongs: a labelled date or duration, a party
@@ -121,6 +137,8 @@ def _with_confidence(
                 "first_submission": first,
                 "in_preamble": evidence.page == 1 and (evidence.start or 0) < preamble_end,
                 "model_confirmed": name in confirmed,
+                "second_read_agrees": again is True,
+                "second_read_differs": again is False,
             } | {family: confidence.FINDER_KIND.get(name) == kind for kind, family in confidence.FAMILY.items()}
             item.confidence = confidence.probability(item.signals, weights)
     return fields
@@ -189,6 +207,26 @@ def _emptied(before: dict[str, Any], after: dict[str, Any], violations: list[Vio
     }
 
 
+def _read_again(run: _Run, toolbox: Toolbox, llm: LLM, names: list[str]) -> SecondRead | None:
+    """A second read of the fields the model was asked about, where the budget allows one more call."""
+    if not names or (spent := run.exhausted()):
+        run.steps.append(f"no second read: {spent}" if names else "no second read: every field settled")
+        return None
+    run.calls += 1
+    try:
+        second, usage = read_again(toolbox, llm, names, timeout=run.seconds_left())
+    except LLMResponseError as exc:
+        run.usage = run.usage.add(exc.usage)
+        run.steps.append(f"no second read: invalid answer: {exc}")
+        return None
+    except openai.APITimeoutError:
+        run.steps.append("no second read: model call timed out")
+        return None
+    run.usage = run.usage.add(usage)
+    run.steps.append(f"second read: {second.summary()}")
+    return second
+
+
 def run_agent(
     parsed: ParsedDocument,
     llm: LLM,
@@ -211,7 +249,7 @@ def run_agent(
             document_id=parsed.document_id,
             fields=proposed,
             model=llm.name,
-            prompt_version=PROMPT_VERSION,
+            prompt_version=prompt_version(budget.second_read),
             steps=[ACCEPTED],
         )
     reading = Reading(toolbox)
@@ -291,6 +329,9 @@ def run_agent(
         fields, still_dropped, _ = _check(toolbox, rules, draft)
         dropped = list(dict.fromkeys(dropped + still_dropped))
         run.steps.append(f"kept the finders' {', '.join(sorted(kept))}: the model's were not on the page")
+    second = None
+    if budget.second_read and escalation is None and not suspicious:
+        second = _read_again(run, toolbox, llm, sorted(_proposed(fields) - settled))
     injection = []
     if suspicious:
         first = suspicious[0]
@@ -299,10 +340,15 @@ def run_agent(
     return Extraction(
         document_id=parsed.document_id,
         fields=_with_confidence(
-            fields, toolbox, rules, first=submissions <= 1, confirmed=set(proposal) - touched - settled
+            fields,
+            toolbox,
+            rules,
+            first=submissions <= 1,
+            confirmed=set(proposal) - touched - settled,
+            second=second,
         ),
         model=llm.name,
-        prompt_version=PROMPT_VERSION,
+        prompt_version=prompt_version(budget.second_read),
         usage=run.usage,
         attempts=submissions,
         flags=[f"dropped after re-ask: {problem}" for problem in dropped] + injection,

@@ -90,6 +90,11 @@ class Reading:
         """A passage not shown yet for each field named, if one holds something of its kind."""
         return "\n".join(p for name in dict.fromkeys(names) if (p := self._passage(name)))
 
+    def excerpt(self, names: list[str]) -> str:
+        """The preamble if it states one of the fields named, and a passage for each of them."""
+        preamble = self._preamble() if PREAMBLE_FIELDS & set(names) else ""
+        return "\n".join(filter(None, [preamble, self.passages(names)]))
+
     def proposal(self, proposed: dict[str, Any]) -> str:
         """One line per proposed value with a short verbatim quote the model can cite back."""
         lines = []

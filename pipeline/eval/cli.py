@@ -84,12 +84,13 @@ def eval_command(
             llm = connect(settings)
             run, model = extractor_for(settings, llm, rules), llm.name
             count_whole = whole_document_counter(llm.base_url)
+        single = settings.extractor == "single"
         result = run_eval(
             DATASETS[dataset],
             directory,
             run,
             model=model,
-            prompt_version=extract.PROMPT_VERSION if settings.extractor == "single" else loop.PROMPT_VERSION,
+            prompt_version=extract.PROMPT_VERSION if single else loop.prompt_version(settings.agent_second_read),
             cache_dir=settings.home / "eval-cache",
             parse=parse_file,
             locate=locate,
