@@ -210,7 +210,7 @@ def _emptied(before: dict[str, Any], after: dict[str, Any], violations: list[Vio
 def _read_again(run: _Run, toolbox: Toolbox, llm: LLM, names: list[str]) -> SecondRead | None:
     """A second read of the fields the model was asked about, where the budget allows one more call."""
     if not names or (spent := run.exhausted()):
-        run.steps.append(f"no second read: {spent}" if names else "no second read: every field settled")
+        run.steps.append(f"no second read: {spent}" if names else "no second read: no open field holds a value")
         return None
     run.calls += 1
     try:

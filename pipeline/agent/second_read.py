@@ -46,6 +46,8 @@ def messages(toolbox: Toolbox, names: list[str]) -> list[dict[str, str]]:
 
 @dataclass(frozen=True)
 class SecondRead:
+    """What a second read gave for the fields it was asked about."""
+
     names: frozenset[str]  # the fields read again
     fields: ContractFields  # what the second read gave for them, grounded
 
@@ -63,11 +65,11 @@ class SecondRead:
 
     def summary(self) -> str:
         """What the second read gave, for the audit trail."""
-        return "; ".join(
-            f"{name} {', '.join(repr(str(getattr(v, 'name', v))) for v in given) or '(nothing)'}"
-            for name in sorted(self.names)
-            for given in [self._given(name)]
-        )
+        said = []
+        for name in sorted(self.names):
+            values = ", ".join(repr(str(getattr(v, "name", v))) for v in self._given(name))  # a party by its name
+            said.append(f"{name} {values or '(nothing)'}")
+        return "; ".join(said)
 
 
 def read_again(toolbox: Toolbox, llm: LLM, names: list[str], timeout: float) -> tuple[SecondRead, Usage]:
