@@ -30,11 +30,7 @@ L2 = 0.0003
 
 
 def _values(fields: ContractFields, names: tuple[str, ...]) -> list[tuple[str, FieldValue[object]]]:
-    found: list[tuple[str, FieldValue[object]]] = []
-    for name in names:
-        item = getattr(fields, name)
-        found.extend((name, v) for v in (item if isinstance(item, list) else [item] if item is not None else []))
-    return found
+    return [(name, value) for name in names for value in fields.values_of(name)]
 
 
 def documents(dataset: Dataset, reports: Path) -> list[list[Example]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -130,6 +130,11 @@ class ContractFields(BaseModel):
     governing_law: FieldValue[str] | None = None
     total_value: FieldValue[Money] | None = None
     payment_terms: FieldValue[str] | None = None
+
+    def values_of(self, name: str) -> list[FieldValue[Any]]:
+        """One field's values: the parties' list, or none or one for every other field."""
+        item = getattr(self, name)
+        return item if isinstance(item, list) else [item] if item is not None else []
 
     def plain(self) -> dict[str, object]:
         """Values only, JSON-ready: what a destination receives and what tests compare."""

@@ -124,7 +124,7 @@ def _with_confidence(
     flagged = {name for v in evaluate(fields, rules) for name in v.fields}
     preamble_end = PREAMBLE_CHARS
     for name in type(fields).model_fields:
-        for item in _items(getattr(fields, name)):
+        for item in fields.values_of(name):
             evidence = item.evidence[0]
             agreeing = confidence.agreeing_candidate(name, item.value, toolbox.candidates)
             again = second.agrees(name, item.value) if second else None
@@ -161,14 +161,14 @@ def _settled(fields: ContractFields, dropped: list[str], errors: list[Violation]
     return {
         name
         for name in type(fields).model_fields
-        if (values := _items(getattr(fields, name)))
+        if (values := fields.values_of(name))
         and name not in questioned
         and all(v.confidence >= threshold for v in values)
     }
 
 
 def _proposed(fields: ContractFields) -> set[str]:
-    return {name for name in type(fields).model_fields if _items(getattr(fields, name))}
+    return {name for name in type(fields).model_fields if fields.values_of(name)}
 
 
 def _check(

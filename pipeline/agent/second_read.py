@@ -52,8 +52,7 @@ class SecondRead:
     fields: ContractFields  # what the second read gave for them, grounded
 
     def _given(self, name: str) -> list[Any]:
-        found = getattr(self.fields, name)
-        return [v.value for v in (found if isinstance(found, list) else [found] if found is not None else [])]
+        return [v.value for v in self.fields.values_of(name)]
 
     def agrees(self, name: str, value: Any) -> bool | None:
         """Whether the second read gave the same value (normalized; party names by letters and

@@ -58,11 +58,7 @@ class Outcome:
 
 
 def _field_values(fields: ContractFields, names: tuple[str, ...]) -> list[FieldValue[object]]:
-    values: list[FieldValue[object]] = []
-    for name in names:
-        item = getattr(fields, name)
-        values.extend(item if isinstance(item, list) else [item] if item is not None else [])
-    return values
+    return [value for name in names for value in fields.values_of(name)]
 
 
 def _grounding(parsed: ParsedDocument, values: list[FieldValue[object]], locate: Locator) -> int:
