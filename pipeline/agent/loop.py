@@ -14,17 +14,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import openai
 from pydantic import BaseModel, Field
 
-from pipeline.agent import confidence
+from pipeline.agent import confidence, second_read
 from pipeline.agent.corrections import Correction, Corrections, apply, draft_key
 from pipeline.agent.injection import hidden_text, instruction_like, visible
 from pipeline.agent.proposal import propose
 from pipeline.agent.reading import PREAMBLE_CHARS, Reading
-from pipeline.agent.second_read import SecondRead, read_again
 from pipeline.agent.tools import PartyLookup, Toolbox, ToolError
 from pipeline.extract import ContractDraft, to_fields
 from pipeline.llm import LLM, LLMResponseError
@@ -34,6 +33,7 @@ from pipeline.rules import RuleSet, evaluate
 
 PROMPT_VERSION = "agent-v8"
 
+Answer = TypeVar("Answer", bound=BaseModel)
 Tool = Literal["submit", "search_document", "read_pages", "find_candidates", "lookup_party", "escalate"]
 
 
@@ -116,7 +116,7 @@ def _with_confidence(
     rules: RuleSet,
     first: bool,
     confirmed: set[str],
-    second: SecondRead | None = None,
+    second: second_read.SecondRead | None = None,
 ) -> ContractFields:
     """Each value's signals and confidence; a value of a field not read a second time carries
     neither second-read signal."""
@@ -207,22 +207,34 @@ def _emptied(before: dict[str, Any], after: dict[str, Any], violations: list[Vio
     }
 
 
-def _read_again(run: _Run, toolbox: Toolbox, llm: LLM, names: list[str]) -> SecondRead | None:
+def _ask(
+    run: _Run, llm: LLM, response_model: type[Answer], messages: list[dict[str, str]], failed: str = ""
+) -> Answer | None:
+    """One model call, counted against the budget with its usage, retries included; an invalid or
+    timed-out answer is a step of the audit trail (prefixed with `failed`), not an error."""
+    run.calls += 1
+    try:
+        answer, usage = llm.ask(response_model, messages, timeout=run.seconds_left())
+    except LLMResponseError as exc:
+        run.usage = run.usage.add(exc.usage)
+        run.steps.append(f"{failed}invalid answer: {exc}")
+        return None
+    except openai.APITimeoutError:
+        run.steps.append(f"{failed}model call timed out")
+        return None
+    run.usage = run.usage.add(usage)
+    return answer
+
+
+def _read_again(run: _Run, toolbox: Toolbox, llm: LLM, names: list[str]) -> second_read.SecondRead | None:
     """A second read of the fields the model was asked about, where the budget allows one more call."""
     if not names or (spent := run.exhausted()):
         run.steps.append(f"no second read: {spent}" if names else "no second read: no open field holds a value")
         return None
-    run.calls += 1
-    try:
-        second, usage = read_again(toolbox, llm, names, timeout=run.seconds_left())
-    except LLMResponseError as exc:
-        run.usage = run.usage.add(exc.usage)
-        run.steps.append(f"no second read: invalid answer: {exc}")
+    answer = _ask(run, llm, Corrections, second_read.messages(toolbox, names), failed="no second read: ")
+    if answer is None:
         return None
-    except openai.APITimeoutError:
-        run.steps.append("no second read: model call timed out")
-        return None
-    run.usage = run.usage.add(usage)
+    second = second_read.SecondRead.of(toolbox, names, answer)
     run.steps.append(f"second read: {second.summary()}")
     return second
 
@@ -260,21 +272,13 @@ def run_agent(
     fields, dropped, submissions, escalation = ContractFields(), list[str](), 0, None
     while (escalation := run.exhausted()) is None:
         must_submit = submissions == 0 or run.calls == budget.max_steps - 1
-        run.calls += 1
-        try:
-            if must_submit:
-                answer, usage = llm.ask(Corrections, messages, timeout=run.seconds_left())
-                action = AgentAction(tool="submit", argument="", corrections=answer.corrections)
-            else:
-                action, usage = llm.ask(AgentAction, messages, timeout=run.seconds_left())
-        except LLMResponseError as exc:
-            run.usage = run.usage.add(exc.usage)
-            run.steps.append(f"invalid answer: {exc}")
+        if must_submit:
+            answer = _ask(run, llm, Corrections, messages)
+            action = None if answer is None else AgentAction(tool="submit", argument="", corrections=answer.corrections)
+        else:
+            action = _ask(run, llm, AgentAction, messages)
+        if action is None:
             continue
-        except openai.APITimeoutError:
-            run.steps.append("model call timed out")
-            continue
-        run.usage = run.usage.add(usage)
         run.steps.append(f"{action.tool}({action.argument!r})")
         messages.append({"role": "assistant", "content": action.model_dump_json(exclude_none=True)})
         if action.tool == "escalate":

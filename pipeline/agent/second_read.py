@@ -17,8 +17,7 @@ from pipeline.agent.corrections import Corrections, apply, draft_key
 from pipeline.agent.reading import Reading
 from pipeline.agent.tools import Toolbox
 from pipeline.extract import ContractDraft, to_fields
-from pipeline.llm import LLM
-from pipeline.models import ContractFields, Usage
+from pipeline.models import ContractFields
 
 SYSTEM_PROMPT = """You read contract passages for an ERP system. For each field asked, give its value as
 written, its page and a short verbatim quote; value "none" if the passages do not state it. Never guess.
@@ -51,6 +50,14 @@ class SecondRead:
     names: frozenset[str]  # the fields read again
     fields: ContractFields  # what the second read gave for them, grounded
 
+    @classmethod
+    def of(cls, toolbox: Toolbox, names: list[str], answer: Corrections) -> SecondRead:
+        """The named fields as the answer gives them, grounded like any draft (a value whose quote is
+        not on its page does not count as a reading)."""
+        draft, _ = apply({}, [c for c in answer.corrections if draft_key(c.field) in names])
+        fields, _ = to_fields(toolbox.parsed, ContractDraft.model_validate(draft), 0.0, vouch=toolbox.vouch)
+        return cls(frozenset(names), fields)
+
     def _given(self, name: str) -> list[Any]:
         return [v.value for v in self.fields.values_of(name)]
 
@@ -69,15 +76,6 @@ class SecondRead:
             values = ", ".join(repr(str(getattr(v, "name", v))) for v in self._given(name))  # a party by its name
             said.append(f"{name} {values or '(nothing)'}")
         return "; ".join(said)
-
-
-def read_again(toolbox: Toolbox, llm: LLM, names: list[str], timeout: float) -> tuple[SecondRead, Usage]:
-    """The named fields as a second read gives them, grounded like any draft (a value whose quote is
-    not on its page does not count as a reading)."""
-    answer, usage = llm.ask(Corrections, messages(toolbox, names), timeout=timeout)
-    draft, _ = apply({}, [c for c in answer.corrections if draft_key(c.field) in names])
-    fields, _ = to_fields(toolbox.parsed, ContractDraft.model_validate(draft), 0.0, vouch=toolbox.vouch)
-    return SecondRead(frozenset(names), fields), usage
 
 
 def _key(name: str, value: Any) -> Any:
