@@ -52,7 +52,7 @@ def local_model(settings: Settings) -> Iterator[None]:
     """Without a configured endpoint, the machine's local model server, up for this run.
 
     Started here so a missing model fails before any document is queued; the worker finds the same
-    server through its state file, and restarts it if it crashes.
+    server through its state file, and restarts it if it crashes. A SIGTERM stops it as the end does.
     """
     if settings.llm_base_url is not None:
         yield
@@ -61,6 +61,7 @@ def local_model(settings: Settings) -> Iterator[None]:
     from pipeline.local_llm.server import owned_server
 
     with contextlib.ExitStack() as stack:
+        stack.enter_context(_stop_on_sigterm())
         try:
             stack.enter_context(owned_server(settings))
         except LocalModelError as exc:

@@ -25,6 +25,7 @@ import instructor
 import openai
 import pytest
 from pydantic import BaseModel, Field
+from test_eval_loaders import kleister_split
 from typer.testing import CliRunner
 
 from pipeline.local_llm import cli, provision, server
@@ -369,3 +370,53 @@ def test_concurrent_processes_share_one_server(model_settings: Settings, cache: 
     urls = {proc.communicate(timeout=180)[0].strip() for proc in procs}
     state = server.read_state()
     assert state is not None and urls == {state.url}
+
+
+def _child_servers(parent: int) -> list[int]:
+    """llama_cpp.server processes started by `parent` (a new session, but still its child)."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            ppid = next(line for line in status.read_text().splitlines() if line.startswith("PPid:"))
+        except (OSError, StopIteration):
+            continue
+        if int(ppid.split()[1]) == parent and server._is_llama_server(int(status.parent.name)):
+            found.append(int(status.parent.name))
+    return found
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("when", ["loading", "serving"])
+def test_a_terminated_eval_stops_the_server_it_started(model_settings: Settings, tmp_path: Path, when: str) -> None:
+    """`timeout` or a supervisor sends SIGTERM: the model server the eval started goes with it,
+    whether it was still loading the model or already answering."""
+    # Documents with nothing to find keep the model busy, one call each, long after it has loaded.
+    rows = [(f"{n}.pdf", "party term", "party=Acme_Inc.", ["Nothing to read here."]) for n in range(20)]
+    split = kleister_split(tmp_path / "split", rows)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "CONTRACTFLOW_HOME": str(tmp_path / "home"),
+        "CONTRACTFLOW_LLM_LOCAL_MODEL": SMALL,
+        "CONTRACTFLOW_LLM_CONTEXT": "2048",
+    }
+    command = [sys.executable, "-m", "pipeline", "eval", "--dataset", "kleister", str(split), "--extractor", "agent"]
+    evaluation = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    started: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and evaluation.poll() is None:
+            started = _child_servers(evaluation.pid)
+            if started and (when == "loading" or server.read_state() is not None):
+                break
+            time.sleep(0.05)
+        assert started and evaluation.poll() is None, "the eval never started its server"
+        evaluation.send_signal(signal.SIGTERM)
+        assert evaluation.wait(timeout=60) == 128 + signal.SIGTERM
+        assert not any(server._pid_alive(pid) for pid in started)
+        assert server.read_state() is None
+    finally:
+        evaluation.kill()
+        evaluation.wait()
+        for pid in started:  # never leave a server behind, even when the test fails
+            server._stop(pid)

@@ -203,17 +203,25 @@ def _start(settings: Settings, model: Path, log: Path) -> ServerState:
             cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
         )
     state = ServerState(pid=proc.pid, port=port, model=str(model))
+    try:
+        _wait_until_healthy(proc, state, log)
+    except BaseException:  # a timeout, or the caller interrupted or terminated while the model loads
+        _stop(proc.pid)
+        raise
+    return state
+
+
+def _wait_until_healthy(proc: subprocess.Popen[bytes], state: ServerState, log: Path) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise LocalModelError(
-                f"llama_cpp.server exited with code {proc.returncode} while loading {model}; "
+                f"llama_cpp.server exited with code {proc.returncode} while loading {state.model}; "
                 f"log {log}:\n{_log_tail(log)}"
             )
         if probe(state) is Health.HEALTHY:
-            return state
+            return
         time.sleep(0.2)
-    _stop(proc.pid)
     raise LocalModelError(
         f"llama_cpp.server did not answer within {STARTUP_TIMEOUT_S:.0f}s; log {log}:\n{_log_tail(log)}"
     )
