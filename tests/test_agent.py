@@ -285,7 +285,7 @@ def test_the_opening_shows_a_passage_only_where_it_holds_something_of_the_fields
     assert "discuss the fees" not in opening  # no amount in it: not worth its tokens
     # A proposed value comes with a few verbatim words around it, which the model can cite back.
     assert '- party: "Acme Widgets, Inc.", role: Company, page 1: "as of March 3, 2024 by Acme Widgets' in opening
-    assert '- effective_date: "March 3, 2024", page 1: "Agreement is made as of March 3, 2024 by Acme' in opening
+    assert '- agreement_date: "March 3, 2024", page 1: "Agreement is made as of March 3, 2024 by Acme' in opening
 
 
 def test_a_party_name_is_kept_apart_from_the_role_a_model_writes_after_it() -> None:
@@ -335,7 +335,7 @@ def test_the_model_is_asked_only_about_fields_not_settled(server: FakeOpenAI) ->
     server.responder = scripted([reading(rewrite)])
     extraction = agent(server, parsed, accept_confidence=0.7)
     opening = user_text(server.requests[0])
-    assert "Already checked, not to be corrected: agreement_date, effective_date, parties, title." in opening
+    assert "Already checked, not to be corrected: agreement_date, parties, title." in opening
     assert '- governing_law: "Bermuda"' in opening and "- party:" not in opening
     # What the preamble states is settled: the law's passage is shown, the preamble is not.
     assert "[page 1]\n" not in opening and "[page 1] " in opening

@@ -101,6 +101,39 @@ def test_a_person_signing_for_themselves_is_a_party_an_officer_signing_by_is_not
 
 
 @pytest.mark.parametrize(
+    ("closing", "person"),
+    [
+        ("ACME, INC.\nBy: /s/ Peter Officer\nSECOND PARTY\nBy: /s/ Richard W. Pehlke\n", "Richard W. Pehlke"),
+        ("ACME, INC.\nBy: /s/ Peter Officer\nTitle:\nEMPLOYEE: Adrian Adams\n(Print Name)\n", "Adrian Adams"),
+        ("J.H. Cromarty\nEMPLOYEE\nPeter Officer\nFOR THE COMPANY\n/s/ J.H. Cromarty\n", "J.H. Cromarty"),
+    ],
+)
+def test_a_signature_block_names_the_person_by_their_role(closing: str, person: str) -> None:
+    """An employee's agreement names the company in its preamble and the employee only where they sign."""
+    text = "This Agreement is between ACME, Inc. (the \u201cCompany\u201d) and the undersigned employee.\n"
+    assert [p["name"] for p in propose(Toolbox(document(text, closing)))["parties"]] == ["ACME, Inc.", person]
+
+
+def test_a_title_page_sets_each_party_on_its_own_line() -> None:
+    title = (
+        "SUPPLY AGREEMENT\nBY AND BETWEEN\nEXACT SCIENCES CORPORATION\nAND\nGINARES GROUP AG\nJanuary 5, 2015\n"
+        "Uniquest Corporation\n780 Montague Expressway\n"
+    )
+    found = [c.value for c in find_parties(document(title)) if c.kind == "party"]
+    assert found == ["EXACT SCIENCES CORPORATION", "GINARES GROUP AG"]
+
+
+def test_the_notice_that_stops_a_renewal_is_not_a_cure_or_meeting_notice() -> None:
+    text = (
+        "The committee shall meet on ten (10) days notice. Either party may terminate if a breach is not cured "
+        "within thirty (30) days after notice, before the end of the term. This Agreement renews for successive "
+        "one-year terms unless either party gives notice of non-renewal at least ninety (90) days prior to the "
+        "end of the then-current term."
+    )
+    assert propose(Toolbox(document(text)))["notice_period_to_terminate_renewal"]["value"] == "ninety (90) days"
+
+
+@pytest.mark.parametrize(
     ("text", "term"),
     [
         (  # the agreement's own end, though no word "term" stands next to the period
@@ -164,6 +197,29 @@ def test_organisation_names_join_ampersands_and_line_wraps_but_not_prepositions(
 def test_signature_block_labels_are_not_part_of_a_signed_name() -> None:
     letter = "Agreed:\nSignature: /s/ Jane Roe Print Name: Jane Roe\n/s/ John Q. Public By: his agent\n"
     assert [c.value for c in find_parties(document(letter)) if c.kind == "individual"] == ["Jane Roe", "John Q. Public"]
+
+
+@pytest.mark.parametrize(
+    ("text", "dates"),
+    [
+        (  # the date it is made on, which it calls its effective date: both
+            "This Agreement is made as of July 11, 2006 (the \u201cEffective Date\u201d) between A Inc. and B LLC.",
+            {"agreement_date": "July 11, 2006", "effective_date": "July 11, 2006"},
+        ),
+        (  # made on one day, no effective date stated: the date it was made only
+            "This Agreement is entered into this 21st day of January 2003 by and between A Inc. and B LLC.",
+            {"agreement_date": "21st day of January 2003"},
+        ),
+        (  # an EDGAR copy's page footer dates the filing, not the signatures above it
+            "IN WITNESS WHEREOF the parties sign.\nBy: /s/ Jane Roe\nTitle: President\nSource: ACME CORP, 10-K, "
+            "2/21/2014",
+            {},
+        ),
+    ],
+)
+def test_proposal_dates_the_agreement_and_its_start_as_stated(text: str, dates: dict[str, str]) -> None:
+    proposal = propose(Toolbox(document(text)))
+    assert {name: proposal[name]["value"] for name in ("agreement_date", "effective_date") if name in proposal} == dates
 
 
 @pytest.mark.parametrize(

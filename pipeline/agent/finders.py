@@ -34,6 +34,8 @@ _FORMATION = re.compile(r"\b(?:organi[sz]ed|incorporated|existing|formed|registe
 BEFORE_CHARS = 150  # the text before a value its label is read from: the last clause or so
 # "commencing on" is said of periods within an agreement (a restriction period), not of its start.
 DATE_LABELS = (
+    # An EDGAR copy's page footer "Source: ACME CORP, 10-K, 2/21/2014" dates the filing, not the contract.
+    ("filing", r"source:[^\n|]*\s\|"),
     ("effective", r"effective"),
     (  # also the closing "have executed this Agreement this 16th day of May"; "Dated:" is a signature's
         "agreement",

@@ -29,6 +29,8 @@ _SUFFIXES = (
 )
 _SUFFIX = rf"(?i:{_SUFFIXES})\.?(?![\w\-])"  # "INC." as well as "Inc."; "AG" but not "AGREEMENT"
 _LONE_SUFFIX = re.compile(_SUFFIX)
+_SUFFIX_ENDS_LINE = re.compile(rf"\b{_SUFFIX}[^\S\n]*$")
+_SENTENCE_OPENS = re.compile(r"\s*(?i:this|these|the|whereas)\b")
 # A name's word: capitalised, or a brand's lower-case prefix before a capital ("nStor", "eBay").
 _WORD = r"(?:&?(?:[A-Z0-9]|[a-z]{1,3}[A-Z])[\w'\u2019.\-\u00a2&]*|[\u201c\"][^\u201d\"]{1,40}[\u201d\"])"
 # Lower-case words that belong inside a name: "Heritage Bank of Nevada", "Sears, Roebuck and Co.".
@@ -45,7 +47,8 @@ _BETWEEN = re.compile(r"\b(?:between|among)\s+(?:the\s+undersigned\s*,?\s*)?|(?P
 _NOT_LISTED = re.compile(r"(?:me|us|you|them|myself|the\s+parties|the\s+company)\b", re.I)
 # "NONDISCLOSURE AGREEMENT BETWEEN ..." in capitals is a title; "THIS AGREEMENT BETWEEN" is not.
 _TITLE_BEFORE_BETWEEN = re.compile(r"\b(?!THIS\b|THE\b)[A-Z\-]{2,}\s+AGREEMENT\s+$")
-_NEXT = re.compile(r"\band,?\s+(?:between\s+)?|\),\s*|;\s*")
+# A title page sets "AND" or "&" on a line of its own between the names.
+_NEXT = re.compile(r"\band,?\s+(?:between\s+)?|\),\s*|;\s*|\n[^\S\n]*(?i:and|&)[^\S\n]*\n\s*")
 # Under a heading "PARTIES:" each name comes with its role in parentheses, and no comma follows.
 _LISTED_NEXT = re.compile(r"\band,?\s+|\),?\s*|;\s*")
 # A sentence ends at a period after a lower-case letter (not "J."), or where recitals begin. After a
@@ -82,11 +85,22 @@ _ENUMERATOR = re.compile(r"\(?[A-Za-z0-9]{1,3}[.)]\s+(?![A-Z]\.\s)")
 # The labels of a signature block ("By:", "Print Name:") stand after a signed name, never in it.
 _BLOCK_LABEL = r"(?!(?:By|Name|Print|Signature|Title|Date|Its)\b)"
 # A surname may go on after an apostrophe or hyphen with a capital: "O'Neil", "Smith-Jones".
-_PERSON_WORD = r"[A-Z][a-z]*(?:['\u2019\-]?[A-Z]?[a-z]+)+"
-_SIGNED = re.compile(
-    rf"/s/[^\S\r\n]*(?P<name>(?:[A-Z]\.[^\S\r\n]*)?{_PERSON_WORD}"
-    rf"(?:[^\S\r\n]+{_BLOCK_LABEL}(?:[A-Z]\.|{_PERSON_WORD})){{1,3}}"
-    rf"(?:,?[^\S\r\n]+{_GENERATION})?)"
+# Each part begins with a capital or the apostrophe or hyphen, so a word splits one way only (no
+# backtracking through a long word).
+_PERSON_WORD = r"(?=[A-Z]['\u2019\-]?[A-Z]?[a-z])[A-Z][a-z]*(?:['\u2019\-][A-Z]?[a-z]+|[A-Z][a-z]+)*"
+_MORE_NAME = rf"[^\S\r\n]+{_BLOCK_LABEL}(?:[A-Z]\.|{_PERSON_WORD})"
+# "Jane Q. Doe", "J. Smith Lee", "J.H. Cromarty": a surname alone only after initials.
+_PERSON = (
+    rf"(?:(?:[A-Z]\.[^\S\r\n]*){{1,2}}{_PERSON_WORD}(?:{_MORE_NAME}){{0,3}}|{_PERSON_WORD}(?:{_MORE_NAME}){{1,3}})"
+    rf"(?:,?[^\S\r\n]+{_GENERATION})?"
+)
+_SIGNED = re.compile(rf"/s/[^\S\r\n]*(?P<name>{_PERSON})")
+# The role a person signs in, as a signature block labels it: above "By:", or beside or under the name.
+_PERSON_ROLE = r"(?i:employee|executive|consultant|second\s+party|the\s+undersigned|individual|optionee)"
+_ROLE_BLOCK = re.compile(rf"[^\S\n]*{_PERSON_ROLE}[^\S\n]*:?[^\S\n]*")
+_ROLE_NAMED = re.compile(  # "EMPLOYEE: Adrian Adams", "J.H. Cromarty\nEMPLOYEE"
+    rf"^{_PERSON_ROLE}[^\S\n]*:[^\S\n]*(?P<beside>{_PERSON})[^\S\n]*$|^(?P<above>{_PERSON})[^\S\n]*\n{_PERSON_ROLE}[^\S\n]*$",
+    re.M,
 )
 # Organisation names anywhere (the fallback): capitalized words ending in a corporate suffix, on one line.
 _LINE_WORD = r"[\w&'\u2019.\-]*,?[^\S\r\n]+"
@@ -100,6 +114,19 @@ _ORG = re.compile(
 def _clean(name: str) -> str:
     name = " ".join(name.split()).strip(" ,")
     return name if _KEEP_PERIOD.search(name) else name.rstrip(".")
+
+
+def _line_end(text: str, start: int, end: int) -> int:
+    """Where a name ends that a title page sets on its own line: at a line ending in a corporate
+    suffix ("GINARES GROUP AG\nJanuary 5, 2015", "Uniquest Corporation\n780 Montague Expressway",
+    "Commnet Wireless, LLC\nAnd\nAT&T Mobility LLC"), unless the next line goes on with a suffix,
+    or before a line that begins a sentence ("OF DELAWARE\nThis Agreement")."""
+    for newline in re.finditer(r"\n", text[start:end]):
+        at = start + newline.start()
+        suffix_ends_line = _SUFFIX_ENDS_LINE.search(text, start, at) and not _LONE_SUFFIX.match(text, at + 1)
+        if suffix_ends_line or _SENTENCE_OPENS.match(text, at + 1):
+            return at
+    return end
 
 
 def _to_sentence_end(name: str) -> str:
@@ -146,13 +173,14 @@ def _preamble(page: Page, start: int, separator: re.Pattern[str] = _NEXT) -> Ite
     position, roles = start, set[str]()
     while position < stop and len(roles) < MAX_PARTIES:
         match = _NAME.match(text, position, stop)
-        name = _clean(_to_sentence_end(match.group(0))) if match else ""
+        name_end = _line_end(text, match.start(), match.end()) if match else position
+        name = _clean(_to_sentence_end(text[position:name_end]))
         if match and is_name(name) and name.casefold() not in roles:  # "and Party-2 is" names a role
-            after = separator.search(text, match.end(), stop)
-            role = _role(text, match.end(), after.start() if after else stop)
+            after = separator.search(text, name_end, stop)
+            role = _role(text, name_end, after.start() if after else stop)
             yield _candidate("party", page, match.start(), name, role)
             roles.add(role.casefold() or name.casefold())
-            position = match.end()
+            position = name_end
         following = separator.search(text, position, stop)
         if following is None:
             return
@@ -227,10 +255,25 @@ def _is_organisation(name: str) -> bool:
 
 def _individuals(page: Page) -> Iterator[Candidate]:
     """People who sign for themselves: "/s/ Jane Q. Doe" not after "By", which marks an officer
-    signing for a company."""
-    for match in _SIGNED.finditer(page.text):
-        if not re.search(r"\bby\W*$", page.text[max(0, match.start() - 8) : match.start()], re.I):
-            yield _candidate("individual", page, match.start("name"), match.group("name"), "")
+    signing for a company, unless a person's role heads the block ("SECOND PARTY"); and names a
+    signature block gives a person's role ("EMPLOYEE: Adrian Adams")."""
+    text = page.text
+    found = [(m.start("name"), m.group("name")) for m in _SIGNED.finditer(text) if _for_self(text, m.start())]
+    for match in _ROLE_NAMED.finditer(text):
+        name = "beside" if match["beside"] else "above"
+        found.append((match.start(name), match[name]))
+    for start, name in sorted(found):
+        yield _candidate("individual", page, start, name, "")
+
+
+def _for_self(text: str, signed: int) -> bool:
+    """Whether "/s/" at `signed` is a person signing for themselves: not after "By", or after a
+    "By" under a person's role rather than an organisation's name."""
+    if not re.search(r"\bby\W*$", text[max(0, signed - 8) : signed], re.I):
+        return True
+    line_start = text.rfind("\n", 0, signed) + 1
+    heading = text[text.rfind("\n", 0, max(0, line_start - 1)) + 1 : max(0, line_start - 1)]
+    return bool(_ROLE_BLOCK.fullmatch(heading))
 
 
 def find_parties(parsed: ParsedDocument) -> list[Candidate]:

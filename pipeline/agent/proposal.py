@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from pipeline.agent.candidate import Candidate
+from pipeline.agent.finders import DATE_LABELS
 from pipeline.agent.tools import Toolbox, snippet
 from pipeline.normalize import parse_date, parse_duration
 
@@ -29,23 +30,31 @@ _FROM_EVENT = re.compile(
     r"(?:[\w\u2019']+\s+){0,3}?(?:terminat|expir|disclos|receipt|occurr|cessation|end\b|last\b|order\b|discussion)",
     re.I,
 )
+# A notice that stops a renewal is given before a term ends or renews, not before a meeting, a
+# price change or a cure period.
+_ENDS_OR_RENEWS = re.compile(
+    r"renew|extend|extension|expir|end\s+of\s+(?:the\s+|such\s+|any\s+)?(?:then[\s\-]+current\s+|initial\s+|renewal\s+)?term",
+    re.I,
+)
+_CURE = re.compile(r"\bcure|breach|default", re.I)
 # Contracts last months or years; periods in days or weeks are deadlines (notice, cure, return).
 _TERM_UNITS = ("month", "year")
 # A sentence ends at a period before the next sentence's capital, not after an initial or "Inc".
 _SENTENCE_END = re.compile(r"(?<!\b[A-Z])(?<!\bInc)(?<!\bNo)(?<!\bCo)\.\s+(?=[A-Z0-9(\u201c\"])")
 _TITLE = re.compile(r"^[A-Z][A-Z0-9 ,.&'\-]{6,80}$")
 
+_MADE = re.compile(dict(DATE_LABELS)["agreement"], re.I)
+MADE_REACH = 60  # characters before a date its "made as of" stands in (as finders.DATE_LABELS reads)
 LETTER_HEAD_CHARS = 600  # a letter's date stands above its address and salutation
 ADDRESS_CHARS = 1000  # how far past the first organisation named a letter still names its parties
 SIGNATURE_CHARS = 2500  # the end of a contract, where its parties sign
 
 # Field -> (finder kind, labels that qualify, in order of preference); "" means unlabelled.
 BY_LABEL: dict[str, tuple[str, tuple[str, ...]]] = {
-    "effective_date": ("dates", ("effective", "agreement")),
+    "effective_date": ("dates", ("effective",)),
     "agreement_date": ("dates", ("agreement",)),
     "expiration_date": ("dates", ("expiration",)),
     "renewal_term": ("durations", ("renewal",)),
-    "notice_period_to_terminate_renewal": ("durations", ("notice",)),
     "governing_law": ("governing_law", ("governing law",)),
 }
 
@@ -89,10 +98,20 @@ def _term(toolbox: Toolbox, durations: list[Candidate]) -> Candidate | None:
     return durations[ranked[0][1]] if ranked and ranked[0][0] < 3 else None
 
 
-def _date_made(dates: list[Candidate]) -> Candidate | None:
-    """Without an "agreement" date: the date heading a letter (the first date, if unlabelled and
-    at the top of one of the first pages), else the last date the signature blocks give: an
-    agreement is made when its last party signs."""
+def _stops_renewal(toolbox: Toolbox, candidate: Candidate) -> bool:
+    sentence = _sentence(toolbox, candidate)
+    return bool(_ENDS_OR_RENEWS.search(sentence)) and not _CURE.search(sentence)
+
+
+def _date_made(toolbox: Toolbox, dates: list[Candidate]) -> Candidate | None:
+    """Without an "agreement" date: the effective date the agreement says it is made on ("made as
+    of July 11, 2006 (the “Effective Date”)"), else the date heading a letter (the first date, if
+    unlabelled and at the top of one of the first pages), else the last date the signature blocks
+    give: an agreement is made when its last party signs."""
+    for candidate in dates:
+        before = toolbox.parsed.pages[candidate.page - 1].text[max(0, candidate.start - MADE_REACH) : candidate.start]
+        if candidate.label == "effective" and _MADE.search(before):
+            return candidate
     if dates and not dates[0].label and dates[0].page <= 2 and dates[0].start < LETTER_HEAD_CHARS:
         return dates[0]
     signed = [(day, c) for c in dates if c.label == "signature" and (day := parse_date(c.value))]
@@ -127,8 +146,10 @@ def propose(toolbox: Toolbox) -> dict[str, Any]:
             draft[field] = _cited(toolbox, candidate)
     if term := _term(toolbox, found["durations"]):
         draft["term"] = _cited(toolbox, term)
-    if "agreement_date" not in draft and (signed := _date_made(found["dates"])):
-        draft["agreement_date"] = _cited(toolbox, signed)
+    if notice := next((c for c in found["durations"] if c.label == "notice" and _stops_renewal(toolbox, c)), None):
+        draft["notice_period_to_terminate_renewal"] = _cited(toolbox, notice)
+    if "agreement_date" not in draft and (made := _date_made(toolbox, found["dates"])):
+        draft["agreement_date"] = _cited(toolbox, made)
     fee = next((c for c in found["amounts"] if _FEE_WORDS.search(c.quote)), None)
     if fee is not None:
         draft["total_value"] = _cited(toolbox, fee)
