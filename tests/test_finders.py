@@ -151,6 +151,12 @@ def test_the_notice_that_stops_a_renewal_is_not_a_cure_or_meeting_notice() -> No
             "discussions. This Agreement shall expire eighteen (18) months from the Effective Date.",
             "eighteen (18) months",
         ),
+        (  # "thereafter" counts from the start here; a tail "and for N years thereafter" is not the term
+            "The obligations of this Agreement shall continue during its term and for five (5) years thereafter. "
+            "This Agreement shall commence on May 1, 2019 and continue in full force for twenty (20) years "
+            "thereafter.",
+            "twenty (20) years",
+        ),
     ],
 )
 def test_proposal_term_is_how_long_the_agreement_lasts(text: str, term: str) -> None:
@@ -197,6 +203,14 @@ def test_organisation_names_join_ampersands_and_line_wraps_but_not_prepositions(
 def test_signature_block_labels_are_not_part_of_a_signed_name() -> None:
     letter = "Agreed:\nSignature: /s/ Jane Roe Print Name: Jane Roe\n/s/ John Q. Public By: his agent\n"
     assert [c.value for c in find_parties(document(letter)) if c.kind == "individual"] == ["Jane Roe", "John Q. Public"]
+
+
+def test_a_date_is_an_expiration_by_the_words_before_it_not_after() -> None:
+    text = "The Term shall begin on February 1, 1998 and end on January 26, 1999."
+    assert [(c.value, c.label) for c in find_dates(document(text))] == [
+        ("February 1, 1998", ""),
+        ("January 26, 1999", "expiration"),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -42,7 +42,8 @@ DATE_LABELS = (
         r"\bdated\b(?!\s*:)|entered\s+into|made\s+(?:and\s+entered\s+)?(?:as\s+of|this|on)|as\s+of|day\s+of"
         r"|execut\w*\s+(?:this\s+\w+\s+)?(?:as\s+of|this|on)\b",
     ),
-    ("expiration", r"expir|terminat|until|end\s+on|through"),
+    # Before the value only: "begin on May 1, 2019 and end on" says when the next date is.
+    ("expiration", r"(?:expir|terminat|until|end\s+on|through)[^|]*\|"),
     ("signature", r"dated?:|\bdate\s*\||\bsigned|signature|by:|name:|title:"),  # "|" is the value: "Date 1/2/03"
 )
 DURATION_LABELS = (

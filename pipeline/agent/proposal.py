@@ -30,6 +30,10 @@ _FROM_EVENT = re.compile(
     r"(?:[\w\u2019']+\s+){0,3}?(?:terminat|expir|disclos|receipt|occurr|cessation|end\b|last\b|order\b|discussion)",
     re.I,
 )
+# So is one added after the term: "during the Term and for five (5) years thereafter", not "commence on
+# May 1 and continue for twenty (20) years thereafter".
+_TAIL_BEFORE = re.compile(r"\band\s+for\s+(?:a\s+(?:further\s+)?period\s+of\s+)?$", re.I)
+_TAIL_AFTER = re.compile(r"\W*thereafter", re.I)
 # A notice that stops a renewal is given before a term ends or renews, not before a meeting, a
 # price change or a cure period.
 _ENDS_OR_RENEWS = re.compile(
@@ -82,8 +86,10 @@ def _is_term(toolbox: Toolbox, candidate: Candidate) -> bool:
     duration = parse_duration(candidate.value)
     if duration is None or duration.unit not in _TERM_UNITS:
         return False
-    after = toolbox.parsed.pages[candidate.page - 1].text[candidate.end : candidate.end + 80]
-    return bool(_AGREEMENT_TERM.search(_sentence(toolbox, candidate))) and not _FROM_EVENT.match(after)
+    text = toolbox.parsed.pages[candidate.page - 1].text
+    before, after = text[max(0, candidate.start - 40) : candidate.start], text[candidate.end : candidate.end + 80]
+    tail = bool(_TAIL_BEFORE.search(before) and _TAIL_AFTER.match(after)) or bool(_FROM_EVENT.match(after))
+    return bool(_AGREEMENT_TERM.search(_sentence(toolbox, candidate))) and not tail
 
 
 def _term(toolbox: Toolbox, durations: list[Candidate]) -> Candidate | None:
