@@ -145,6 +145,7 @@ def test_party_names_ignore_case_punctuation_and_legal_suffixes() -> None:
     assert party_key("Empirical Ventures, Inc") == party_key("Empirical Ventures Corporation")
     assert party_key("AT&T Mobility LLC") == "at and t mobility"
     assert party_key("Company") == "company"  # never stripped to nothing
+    assert party_key("Eurofarma Laborat\u00f3rios S.A.") == party_key("EUROFARMA LABORATORIOS")  # accents dropped
 
 
 def test_cuad_parties_drop_role_definitions_and_group_names() -> None:

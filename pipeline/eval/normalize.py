@@ -40,9 +40,11 @@ _SUFFIXES = frozenset({
 
 
 def party_key(name: str) -> str:
-    """ "The Boxlot Company" == "Boxlot Co." == "BOXLOT": casefolded, "&" as "and", punctuation,
-    a leading "the" and trailing legal-form suffixes dropped (but never the whole name)."""
-    text = unicodedata.normalize("NFKC", name).casefold().replace("&", " and ")
+    """ "The Boxlot Company" == "Boxlot Co." == "BOXLOT": casefolded, accents, "&" as "and",
+    punctuation, a leading "the" and trailing legal-form suffixes dropped (but never the whole name);
+    annotators often type "Laboratorios" for "Laboratórios"."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    text = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().replace("&", " and ")
     words = re.sub(r"[^\w ]", " ", re.sub(r"[.'\u2019]", "", text)).split()
     if len(words) > 1 and words[0] == "the":
         words = words[1:]
