@@ -271,8 +271,8 @@ def _for_self(text: str, signed: int) -> bool:
     "By" under a person's role rather than an organisation's name."""
     if not re.search(r"\bby\W*$", text[max(0, signed - 8) : signed], re.I):
         return True
-    line_start = text.rfind("\n", 0, signed) + 1
-    heading = text[text.rfind("\n", 0, max(0, line_start - 1)) + 1 : max(0, line_start - 1)]
+    heading_end = text.rfind("\n", 0, signed)  # the line above the one signed on
+    heading = text[text.rfind("\n", 0, max(0, heading_end)) + 1 : max(0, heading_end)]
     return bool(_ROLE_BLOCK.fullmatch(heading))
 
 
