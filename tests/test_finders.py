@@ -123,6 +123,15 @@ def test_a_title_page_sets_each_party_on_its_own_line() -> None:
     assert found == ["EXACT SCIENCES CORPORATION", "GINARES GROUP AG"]
 
 
+def test_a_renewal_term_is_a_further_term_not_a_deadline_or_a_limit() -> None:
+    text = (
+        "Insurance must be provided within sixty (60) days, and the Agreement shall not extend any later than "
+        "thirty (30) months from the Effective Date. Thereafter this Agreement renews for successive one (1) "
+        "year periods."
+    )
+    assert propose(Toolbox(document(text)))["renewal_term"]["value"] == "one (1) year"
+
+
 def test_the_notice_that_stops_a_renewal_is_not_a_cure_or_meeting_notice() -> None:
     text = (
         "The committee shall meet on ten (10) days notice. Either party may terminate if a breach is not cured "

@@ -41,6 +41,9 @@ _ENDS_OR_RENEWS = re.compile(
     re.I,
 )
 _CURE = re.compile(r"\bcure|breach|default", re.I)
+# A renewal is a further term, in months or years: "renews for successive one-year terms", not "extend
+# the deadline by sixty (60) days" or "shall not extend beyond thirty (30) months".
+_RENEWS = re.compile(r"renew|successive|additional\s+(?:[\w\-()]+\s+){0,4}?(?:term|period)", re.I)
 # Contracts last months or years; periods in days or weeks are deadlines (notice, cure, return).
 _TERM_UNITS = ("month", "year")
 # A sentence ends at a period before the next sentence's capital, not after an initial or "Inc".
@@ -58,7 +61,6 @@ BY_LABEL: dict[str, tuple[str, tuple[str, ...]]] = {
     "effective_date": ("dates", ("effective",)),
     "agreement_date": ("dates", ("agreement",)),
     "expiration_date": ("dates", ("expiration",)),
-    "renewal_term": ("durations", ("renewal",)),
     "governing_law": ("governing_law", ("governing law",)),
 }
 
@@ -102,6 +104,12 @@ def _term(toolbox: Toolbox, durations: list[Candidate]) -> Candidate | None:
 
     ranked = sorted((tier(c), n) for n, c in enumerate(durations) if _is_term(toolbox, c))
     return durations[ranked[0][1]] if ranked and ranked[0][0] < 3 else None
+
+
+def _renews(toolbox: Toolbox, candidate: Candidate) -> bool:
+    duration = parse_duration(candidate.value)
+    in_units = duration is not None and duration.unit in _TERM_UNITS
+    return in_units and bool(_RENEWS.search(_sentence(toolbox, candidate)))
 
 
 def _stops_renewal(toolbox: Toolbox, candidate: Candidate) -> bool:
@@ -152,6 +160,8 @@ def propose(toolbox: Toolbox) -> dict[str, Any]:
             draft[field] = _cited(toolbox, candidate)
     if term := _term(toolbox, found["durations"]):
         draft["term"] = _cited(toolbox, term)
+    if renewal := next((c for c in found["durations"] if c.label == "renewal" and _renews(toolbox, c)), None):
+        draft["renewal_term"] = _cited(toolbox, renewal)
     if notice := next((c for c in found["durations"] if c.label == "notice" and _stops_renewal(toolbox, c)), None):
         draft["notice_period_to_terminate_renewal"] = _cited(toolbox, notice)
     if "agreement_date" not in draft and (made := _date_made(toolbox, found["dates"])):
