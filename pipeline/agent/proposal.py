@@ -7,7 +7,7 @@ mapping a list of candidates onto fields themselves; the proposal also costs no 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pipeline.agent.candidate import Candidate
@@ -117,6 +117,13 @@ def _stops_renewal(toolbox: Toolbox, candidate: Candidate) -> bool:
     return bool(_ENDS_OR_RENEWS.search(sentence)) and not _CURE.search(sentence)
 
 
+# Durations whose label is not enough: the sentence must say what the period is of.
+BY_SENTENCE: dict[str, tuple[str, Callable[[Toolbox, Candidate], bool]]] = {
+    "renewal_term": ("renewal", _renews),
+    "notice_period_to_terminate_renewal": ("notice", _stops_renewal),
+}
+
+
 def _date_made(toolbox: Toolbox, dates: list[Candidate]) -> Candidate | None:
     """Without an "agreement" date: the effective date the agreement says it is made on ("made as
     of July 11, 2006 (the “Effective Date”)"), else the date heading a letter (the first date, if
@@ -160,10 +167,9 @@ def propose(toolbox: Toolbox) -> dict[str, Any]:
             draft[field] = _cited(toolbox, candidate)
     if term := _term(toolbox, found["durations"]):
         draft["term"] = _cited(toolbox, term)
-    if renewal := next((c for c in found["durations"] if c.label == "renewal" and _renews(toolbox, c)), None):
-        draft["renewal_term"] = _cited(toolbox, renewal)
-    if notice := next((c for c in found["durations"] if c.label == "notice" and _stops_renewal(toolbox, c)), None):
-        draft["notice_period_to_terminate_renewal"] = _cited(toolbox, notice)
+    for field, (label, said_of) in BY_SENTENCE.items():
+        if candidate := next((c for c in found["durations"] if c.label == label and said_of(toolbox, c)), None):
+            draft[field] = _cited(toolbox, candidate)
     if "agreement_date" not in draft and (made := _date_made(toolbox, found["dates"])):
         draft["agreement_date"] = _cited(toolbox, made)
     fee = next((c for c in found["amounts"] if _FEE_WORDS.search(c.quote)), None)
