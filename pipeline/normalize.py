@@ -51,6 +51,10 @@ _ORDINAL = rf"(?:{'|'.join(ORDINAL_WORDS)}|\d{{1,2}}(?:st|nd|rd|th))(?:\s*\(\d{{
 # "until the second (2nd) anniversary of the date hereof": a term of two years.
 _ANNIVERSARY = re.compile(rf"\b({_ORDINAL})\s+anniversary\b", re.I)
 _PERPETUAL = re.compile(r"\b(perpetu|indefinite|in perpetuity|no fixed term)", re.I)
+# How a contract says it lasts with no fixed end: "shall continue in effect until terminated".
+_OPEN_ENDED = (
+    r"in\s+perpetuity|indefinitely|for\s+an\s+indefinite\s+(?:term|period)|until\s+(?:terminated|termination)\b"
+)
 
 
 def _words_to_int(words: str) -> int | None:
@@ -76,6 +80,8 @@ def parse_duration(text: str) -> Duration | None:
     if match := _ANNIVERSARY.search(text):
         ordinal = match.group(1).lower()
         return Duration(amount=ORDINAL_WORDS.get(ordinal) or int(re.sub(r"\D", "", ordinal)), unit="year")
+    if re.search(_OPEN_ENDED, text, re.I):  # after the counts: "two years or until terminated" is two years
+        return Duration(perpetual=True)
     return None
 
 
@@ -159,7 +165,9 @@ DATE_PATTERN = re.compile(
 _WORD = "|".join(w for w in NUMBER_WORDS if len(w) > 2)
 _NUMBER = rf"(?:\d{{1,4}}|(?:{_WORD})(?:[\s-](?:{_WORD}))?)(?:\s*\(\d{{1,4}}\))?"
 DURATION_PATTERN = re.compile(
-    rf"\b{_NUMBER}[\s-]+(?:calendar\s+|business\s+)?(?:day|week|month|year)s?\b|{_ANNIVERSARY.pattern}", re.I
+    rf"\b{_NUMBER}[\s-]+(?:calendar\s+|business\s+)?(?:day|week|month|year)s?\b|{_ANNIVERSARY.pattern}"
+    rf"|\b(?:{_OPEN_ENDED})",
+    re.I,
 )
 MONEY_PATTERN = re.compile(
     r"(?:(?:US|C|A|CA|AU)?\$|€|£|\b(?:USD|EUR|GBP|CAD|AUD|CHF|JPY)\b)\s?\d{1,3}(?:[,.\s]\d{3})*(?:\.\d{2})?"

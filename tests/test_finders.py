@@ -9,7 +9,7 @@ from pipeline.agent.parties import find_parties
 from pipeline.agent.proposal import propose
 from pipeline.agent.tools import Toolbox
 from pipeline.models import Page, ParsedDocument
-from pipeline.normalize import parse_date
+from pipeline.normalize import parse_date, parse_duration
 
 
 def document(*pages: str) -> ParsedDocument:
@@ -170,6 +170,54 @@ def test_the_notice_that_stops_a_renewal_is_not_a_cure_or_meeting_notice() -> No
 )
 def test_proposal_term_is_how_long_the_agreement_lasts(text: str, term: str) -> None:
     assert propose(Toolbox(document(text)))["term"]["value"] == term
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Subject to the other provisions of this Agreement, the term of this Agreement shall commence on the "
+        "Effective Date and shall remain in effect until terminated by either Party upon thirty (30) days' prior "
+        "written notice.",
+        "The term of this Agreement commences on the Effective Date and continues in perpetuity, unless "
+        "termination occurs pursuant to Sections 4.2 through 4.4.",
+        "This Agreement shall become effective on the date of execution and shall continue in force and effect "
+        "for an indefinite term thereafter unless terminated by all the Parties in writing.",
+    ],
+)
+def test_an_agreement_that_lasts_until_terminated_has_a_perpetual_term(text: str) -> None:
+    proposal = propose(Toolbox(document(text)))
+    assert str(parse_duration(proposal["term"]["value"])) == "perpetual"
+    assert "notice_period_to_terminate_renewal" not in proposal
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        (  # a fixed term first, then "until terminated": the fixed term is the term
+            "This Agreement shall continue for five (5) years and thereafter until terminated by either party.",
+            "five (5) years",
+        ),
+        (  # a merger clause is not the term clause
+            "This Agreement is the entire agreement of the parties and shall continue in full force and effect "
+            "until terminated by mutual agreement. 9. Term. This Agreement shall remain in full force and effect "
+            "for one year from the date hereof.",
+            "one year",
+        ),
+        (  # an open-ended term clause outranks a period said in another clause
+            "Licensee may terminate this Agreement if Licensor ceases business for a continuous period of six (6) "
+            "months. This Agreement shall become effective on the date of execution and shall continue in force "
+            "and effect for an indefinite term unless terminated by the Parties in writing.",
+            "for an indefinite term",
+        ),
+        (  # duties and licenses that outlive the agreement are not its term
+            "The confidentiality obligations under this Agreement shall continue indefinitely. The license "
+            "granted under this Agreement shall continue in perpetuity.",
+            None,
+        ),
+    ],
+)
+def test_an_open_ended_term_only_of_the_agreement_and_not_after_a_fixed_one(text: str, term: str | None) -> None:
+    assert propose(Toolbox(document(text))).get("term", {}).get("value") == term
 
 
 def test_no_term_from_deadlines_or_periods_after_termination() -> None:

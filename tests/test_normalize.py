@@ -6,7 +6,15 @@ from decimal import Decimal
 import pytest
 
 from pipeline.models import Duration
-from pipeline.normalize import parse_bool, parse_date, parse_duration, parse_jurisdiction, parse_money, says_nothing
+from pipeline.normalize import (
+    parse_bool,
+    parse_date,
+    parse_duration,
+    parse_jurisdiction,
+    parse_money,
+    says_nothing,
+    supports,
+)
 
 
 @pytest.mark.parametrize(
@@ -35,7 +43,9 @@ def test_dates(text: str, expected: date | None) -> None:
         ("successive one (1) year periods", Duration(amount=1, unit="year")),
         ("ninety (90) days prior", Duration(amount=90, unit="day")),
         ("in perpetuity", Duration(perpetual=True)),
-        ("until terminated", None),
+        ("until terminated", Duration(perpetual=True)),  # no fixed end
+        ("two (2) years or until terminated", Duration(amount=2, unit="year")),
+        ("until then", None),
     ],
 )
 def test_durations(text: str, expected: Duration | None) -> None:
@@ -75,3 +85,9 @@ def test_jurisdiction_and_bool() -> None:
 )
 def test_placeholders_a_model_writes_for_null(text: str, nothing: bool) -> None:
     assert says_nothing(text) is nothing
+
+
+def test_an_open_ended_term_is_stated_by_its_clause() -> None:
+    assert supports("the term continues in perpetuity, unless terminated", "perpetual", parse_duration)
+    assert supports("shall remain in effect until terminated by either Party", "perpetual", parse_duration)
+    assert not supports("a perpetual, irrevocable license", "perpetual", parse_duration)

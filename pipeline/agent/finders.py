@@ -122,7 +122,7 @@ def find_durations(parsed: ParsedDocument) -> list[Candidate]:
 
 def _plausible_duration(value: str) -> bool:
     parsed = parse_duration(value)
-    return parsed is not None and parsed.amount is not None and 0 < parsed.amount < 1000
+    return parsed is not None and (parsed.perpetual or (parsed.amount is not None and 0 < parsed.amount < 1000))
 
 
 def find_amounts(parsed: ParsedDocument) -> list[Candidate]:

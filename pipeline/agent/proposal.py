@@ -41,6 +41,11 @@ _ENDS_OR_RENEWS = re.compile(
     re.I,
 )
 _CURE = re.compile(r"\bcure|breach|default", re.I)
+# An agreement "shall continue until terminated" has no fixed term; duties and rights that outlive it
+# ("confidentiality obligations shall continue indefinitely", "a license in perpetuity") are not its term.
+_OUTLIVES = re.compile(r"obligation|confiden|surviv|licen|right|(?:entire|complete)\s+agreement", re.I)
+# "… for fifteen Contract Years, and thereafter until terminated": open-ended only after a first term.
+_AFTER_A_TERM = re.compile(r"\bthereafter\b", re.I)
 # A renewal is a further term, in months or years: "renews for successive one-year terms", not "extend
 # the deadline by sixty (60) days" or "shall not extend beyond thirty (30) months".
 _RENEWS = re.compile(r"renew|successive|additional\s+(?:[\w\-()]+\s+){0,4}?(?:term|period)", re.I)
@@ -77,11 +82,15 @@ def _first(candidates: list[Candidate], labels: tuple[str, ...]) -> Candidate | 
     return None
 
 
+def _sentence_start(text: str, at: int) -> int:
+    starts = [m.end() for m in _SENTENCE_END.finditer(text, 0, at)]
+    return starts[-1] if starts else 0
+
+
 def _sentence(toolbox: Toolbox, candidate: Candidate) -> str:
     text = toolbox.parsed.pages[candidate.page - 1].text
-    starts = [m.end() for m in _SENTENCE_END.finditer(text, 0, candidate.start)]
     end = _SENTENCE_END.search(text, candidate.end)
-    return text[starts[-1] if starts else 0 : end.start() if end else len(text)]
+    return text[_sentence_start(text, candidate.start) : end.start() if end else len(text)]
 
 
 def _is_term(toolbox: Toolbox, candidate: Candidate) -> bool:
@@ -95,15 +104,29 @@ def _is_term(toolbox: Toolbox, candidate: Candidate) -> bool:
 
 
 def _term(toolbox: Toolbox, durations: list[Candidate]) -> Candidate | None:
-    """A duration said of the agreement: first one labelled a term in a sentence on how the
-    agreement ends or lasts, then one in such a sentence, then one labelled a term."""
+    """A duration said of the agreement: its lasting until terminated, which its term clause says
+    once (a period elsewhere is a notice, a payment or a condition); else one labelled a term in a
+    sentence on how the agreement ends or lasts, then one in such a sentence, then one labelled a term."""
 
     def tier(candidate: Candidate) -> int:
         lasts = candidate.label in ("term", "") and bool(_LASTS.search(_sentence(toolbox, candidate)))
         return 0 if lasts and candidate.label == "term" else 1 if lasts else 2 if candidate.label == "term" else 3
 
+    if open_ended := next((c for c in durations if _is_open_ended_term(toolbox, c)), None):
+        return open_ended
     ranked = sorted((tier(c), n) for n, c in enumerate(durations) if _is_term(toolbox, c))
     return durations[ranked[0][1]] if ranked and ranked[0][0] < 3 else None
+
+
+def _is_open_ended_term(toolbox: Toolbox, candidate: Candidate) -> bool:
+    """A term labelled so that has no end: "this Agreement shall remain in effect until terminated"."""
+    duration = parse_duration(candidate.value)
+    if duration is None or not duration.perpetual or candidate.label != "term":
+        return False
+    sentence, text = _sentence(toolbox, candidate), toolbox.parsed.pages[candidate.page - 1].text
+    before = text[_sentence_start(text, candidate.start) : candidate.start]
+    said_of_agreement = _AGREEMENT_TERM.search(sentence) and _LASTS.search(sentence)
+    return bool(said_of_agreement) and not _OUTLIVES.search(sentence) and not _AFTER_A_TERM.search(before)
 
 
 def _renews(toolbox: Toolbox, candidate: Candidate) -> bool:
@@ -113,8 +136,10 @@ def _renews(toolbox: Toolbox, candidate: Candidate) -> bool:
 
 
 def _stops_renewal(toolbox: Toolbox, candidate: Candidate) -> bool:
+    duration = parse_duration(candidate.value)
     sentence = _sentence(toolbox, candidate)
-    return bool(_ENDS_OR_RENEWS.search(sentence)) and not _CURE.search(sentence)
+    finite = duration is not None and duration.amount is not None
+    return finite and bool(_ENDS_OR_RENEWS.search(sentence)) and not _CURE.search(sentence)
 
 
 # Durations whose label is not enough: the sentence must say what the period is of.
