@@ -23,7 +23,7 @@ _COUNTRIES = [
     "Cayman Islands", "China", "Denmark", "England", "Finland", "France", "Germany", "Hong Kong", "India",
     "Ireland", "Israel", "Italy", "Japan", "Korea", "Luxembourg", "Malaysia", "Mexico", "Netherlands",
     "New Zealand", "Norway", "Scotland", "Singapore", "Spain", "Sweden", "Switzerland", "Taiwan", "Thailand",
-    "United Kingdom", "United States",
+    "United Kingdom", "United States", "Wales",
 ]  # fmt: skip
 _ALIASES = {
     "people's republic of china": "China",

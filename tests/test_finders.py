@@ -405,3 +405,41 @@ def test_a_letter_s_parties_are_the_organisations_that_sign_it() -> None:
         + "\nVery truly yours,\nBETA INC.\nBy: /s/ Jane Roe\nAccepted: ALPHA CAPITAL LLC\nBy: /s/ John Doe"
     )
     assert [p["name"] for p in propose(Toolbox(document(letter)))["parties"]] == ["Alpha Capital LLC", "Beta Inc."]
+
+
+@pytest.mark.parametrize(
+    ("text", "parties"),
+    [
+        (  # a word in parentheses inside a name; "England and Wales" is where a party was formed
+            "This Alliance Agreement is made by and between Delta Optics (UK) Ltd., a company organised under the "
+            "laws of England and Wales, having its office in Reading (\u201cDELTA\u201d) and Omicron Corporation, a "
+            "Delaware corporation (\u201cOMICRON\u201d).",
+            ["Delta Optics (UK) Ltd.", "Omicron Corporation"],
+        ),
+        (  # "A/S" is a legal form, and a name ends with it: "of" gives the address
+            "RESEARCH AGREEMENT\nbetween\nNORDLYS PHARMA A/S of Havnegade 12, Aarhus (\u201cNORDLYS\u201d)\nand\n"
+            "KESTREL (LABS) LIMITED of 9 Quay Street, Cork (\u201cKESTREL\u201d).",
+            ["NORDLYS PHARMA A/S", "KESTREL (LABS) LIMITED"],
+        ),
+        (  # "BETWEEN:" and "AND:" head each party; a period before "AND:" ends no sentence
+            "This Supply Agreement is effective March 3, 2017, BETWEEN: HALCYON MOTORS CORP., a company of "
+            "Ontario, with an office at 12 King St., Toronto, ON 02134.\nAND: ZEPHYR PARTS CO., LTD., a company of "
+            "China (\u201cSupplier\u201d).",
+            ["HALCYON MOTORS CORP.", "ZEPHYR PARTS CO., LTD."],
+        ),
+        (  # a role in parentheses is a defined term, not part of the next name
+            "PARTIES: Jane Q. Roe (EMPLOYEE) ACME, Inc., an Oregon corporation (ACME) DATE: May 1, 2010",
+            ["Jane Q. Roe", "ACME, Inc."],
+        ),
+    ],
+)
+def test_preamble_names_with_parentheses_legal_forms_and_colon_headings(text: str, parties: list[str]) -> None:
+    assert [c.value for c in find_parties(document(text)) if c.kind == "party"] == parties
+
+
+def test_an_organisation_is_more_than_its_legal_form() -> None:
+    text = "Party A: Lumen Network (Suzhou) Co., Ltd.\nParty B: Orchid Data Technology (Beijing) Co., Ltd.\n"
+    assert [c.value for c in find_parties(document(text))] == [
+        "Lumen Network (Suzhou) Co., Ltd.",
+        "Orchid Data Technology (Beijing) Co., Ltd.",
+    ]

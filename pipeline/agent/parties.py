@@ -25,44 +25,12 @@ WRAPPED_LINE_CHARS = 50  # a shorter line ends by itself (an address, a title), 
 
 _SUFFIXES = (
     r"Inc|Incorporated|Corp|Corporation|Company|Co|LLC|L\.L\.C|Ltd|Limited|LP|L\.P|LLP|PLC|plc|GmbH|AG"
-    r"|S\.A|N\.V|B\.V|Pte|Pty|S\.p\.A|SE|AB|Holdings|Group|Trust|Bank|N\.A"
+    r"|S\.A|N\.V|B\.V|Pte|Pty|S\.p\.A|SE|AB|A/S|ApS|Holdings|Group|Trust|Bank|N\.A"
 )
 _SUFFIX = rf"(?i:{_SUFFIXES})\.?(?![\w\-])"  # "INC." as well as "Inc."; "AG" but not "AGREEMENT"
 _LONE_SUFFIX = re.compile(_SUFFIX)
 _SUFFIX_ENDS_LINE = re.compile(rf"\b{_SUFFIX}[^\S\n]*$")
 _SENTENCE_OPENS = re.compile(r"\s*(?i:this|these|the|whereas)\b")
-# A name's word: capitalised, or a brand's lower-case prefix before a capital ("nStor", "eBay").
-_WORD = r"(?:&?(?:[A-Z0-9]|[a-z]{1,3}[A-Z])[\w'\u2019.\-\u00a2&]*|[\u201c\"][^\u201d\"]{1,40}[\u201d\"])"
-# Lower-case words that belong inside a name: "Heritage Bank of Nevada", "Sears, Roebuck and Co.".
-_AND = r"(?:&|and(?=\s+(?:Co\b|Company\b|Partners\b|Sons\b|Associates\b)))"
-_JOIN = rf"(?:{_AND}|of|de|du)"
-# A suffix may be spelled out in lower case: "AZZ incorporated".
-_GENERATION = r"(?:Jr\.|Sr\.|JR\.|SR\.|III|II|IV)"  # "III" before "II": the longer first
-_NAME = re.compile(
-    rf"{_WORD}(?:\s+(?:{_WORD}|{_JOIN}|(?:incorporated|limited|plc)\b)|,\s*(?:{_SUFFIX}|{_GENERATION}))*"
-)
-# Where a preamble's names begin: after "between", or under a heading "PARTIES:".
-_BETWEEN = re.compile(r"\b(?:between|among)\s+(?:the\s+undersigned\s*,?\s*)?|(?P<heading>\bparties:\s*)", re.I)
-# "between you and the Company", "between the parties": a sentence about the parties, not a list of them.
-_NOT_LISTED = re.compile(r"(?:me|us|you|them|myself|the\s+parties|the\s+company)\b", re.I)
-# "NONDISCLOSURE AGREEMENT BETWEEN ..." in capitals is a title; "THIS AGREEMENT BETWEEN" is not.
-_TITLE_BEFORE_BETWEEN = re.compile(r"\b(?!THIS\b|THE\b)[A-Z\-]{2,}\s+AGREEMENT\s+$")
-# A title page sets "AND" or "&" on a line of its own between the names.
-_NEXT = re.compile(r"\band,?\s+(?:between\s+)?|\),\s*|;\s*|\n[^\S\n]*(?i:and|&)[^\S\n]*\n\s*")
-# Under a heading "PARTIES:" each name comes with its role in parentheses, and no comma follows.
-_LISTED_NEXT = re.compile(r"\band,?\s+|\),?\s*|;\s*")
-# A sentence ends at a period after a lower-case letter (not "J."), or where recitals begin. After a
-# suffix ("Inc.") only a next sentence's word ends it, not the defined term "(the “Company”)"; a
-# title or "St." begins a name ("St. Denis J. Villere & Company").
-_ABBREVIATED = r"(?<!\bInc)(?<!\bCorp)(?<!\bCo)(?<!\bLtd)(?<!\bJr)(?<!\bSr)"
-_TITLES = r"(?<!\bSt)(?<!\bMr)(?<!\bMs)(?<!\bDr)"
-_END = re.compile(
-    rf"(?<![A-Z]){_ABBREVIATED}{_TITLES}\.(?=\s+[A-Z\u201c\"(])|(?<![A-Z]){_TITLES}\.(?=\s+[A-Z][a-z])"
-    r"|\b(?i:whereas|recitals|w\s?i\s?t\s?n\s?e\s?s\s?s)|\b[A-Z]{3,}:"  # or a heading: "DATE:"
-)
-_DEFINED = re.compile(r"\(\s*(?:the\s+|each\s+a\s+)?[\"\u201c\u201d']([A-Z][\w .&-]{1,40})[\"\u201c\u201d']")
-# A final period that belongs to the name: initials ("J.", "L.P.") and abbreviations, not "LLC.".
-_KEEP_PERIOD = re.compile(r"(?:\b[A-Z]|\b(?i:inc|corp|co|ltd|pty|pte|bros|jr|sr))\.$")
 # Words that stand where a name would but are roles or articles, not names.
 _NOT_NAMES = frozenset(
     "company employee executive consultant party parties recipient discloser buyer seller purchaser "  # noqa: SIM905
@@ -75,6 +43,45 @@ _ROLES_AND_OFFICES = _NOT_NAMES | frozenset(
     "chief officer president vice director secretary treasurer manager chairman general counsel financial "  # noqa: SIM905
     "operating senior managing partner member authorized signatory ceo cfo coo".split()
 )
+# A name's word: capitalised, or a brand's lower-case prefix before a capital ("nStor", "eBay").
+_WORD = r"(?:&?(?:[A-Z0-9]|[a-z]{1,3}[A-Z])[\w'\u2019.\-\u00a2&/]*|[\u201c\"][^\u201d\"]{1,40}[\u201d\"])"
+# A word in parentheses inside a name, a place or a line of business: "Dialog Semiconductor (UK) Ltd.",
+# "GALEN (CHEMICALS) LIMITED"; a role ("Jane Roe (EMPLOYEE) ACME, Inc.") or a word at a name's end
+# ("Acme (Seller)") is a defined term, not part of it.
+_INNER = rf"\((?!(?i:{'|'.join(sorted(_ROLES_AND_OFFICES))})\))[A-Z][A-Za-z]*\)(?=[^\S\n]+[A-Z])"
+# Lower-case words that belong inside a name: "Heritage Bank of Nevada", "Sears, Roebuck and Co.".
+_AND = r"(?:&|and(?=\s+(?:Co\b|Company\b|Partners\b|Sons\b|Associates\b)))"
+_JOIN = rf"(?:{_AND}|of|de|du)"
+# A suffix may be spelled out in lower case: "AZZ incorporated".
+_GENERATION = r"(?:Jr\.|Sr\.|JR\.|SR\.|III|II|IV)"  # "III" before "II": the longer first
+_NAME = re.compile(
+    rf"{_WORD}(?:\s+(?:{_WORD}|{_INNER}|{_JOIN}|(?:incorporated|limited|plc)\b)|,\s*(?:{_SUFFIX}|{_GENERATION}))*"
+)
+# Where a preamble's names begin: after "between", or under a heading "PARTIES:".
+_BETWEEN = re.compile(r"\b(?:between|among):?\s+(?:the\s+undersigned\s*,?\s*)?|(?P<heading>\bparties:\s*)", re.I)
+# "between you and the Company", "between the parties": a sentence about the parties, not a list of them.
+_NOT_LISTED = re.compile(r"(?:me|us|you|them|myself|the\s+parties|the\s+company)\b", re.I)
+# "NONDISCLOSURE AGREEMENT BETWEEN ..." in capitals is a title; "THIS AGREEMENT BETWEEN" is not.
+_TITLE_BEFORE_BETWEEN = re.compile(r"\b(?!THIS\b|THE\b)[A-Z\-]{2,}\s+AGREEMENT\s+$")
+# A title page sets "AND" or "&" on a line of its own between the names.
+_NEXT = re.compile(r"\b(?:and,?|AND:)\s+(?:between\s+)?|\),\s*|;\s*|\n[^\S\n]*(?i:and|&)[^\S\n]*\n\s*")
+# Under a heading "PARTIES:" each name comes with its role in parentheses, and no comma follows.
+_LISTED_NEXT = re.compile(r"\b(?:and,?|AND:)\s+|\),?\s*|;\s*")
+# A sentence ends at a period after a lower-case letter (not "J."; not before "AND:" and the next
+# party), or where recitals begin. After a suffix ("Inc.") only a next sentence's word ends it, not
+# the defined term "(the “Company”)"; a title or "St." begins a name ("St. Denis J. Villere & Company").
+_ABBREVIATED = r"(?<!\bInc)(?<!\bCorp)(?<!\bCo)(?<!\bLtd)(?<!\bJr)(?<!\bSr)"
+_TITLES = r"(?<!\bSt)(?<!\bMr)(?<!\bMs)(?<!\bDr)"
+_END = re.compile(
+    rf"(?<![A-Z]){_ABBREVIATED}{_TITLES}\.(?=\s+[A-Z\u201c\"(])(?!\s+AND:)|(?<![A-Z]){_TITLES}\.(?=\s+[A-Z][a-z])"
+    r"|\b(?i:whereas|recitals|w\s?i\s?t\s?n\s?e\s?s\s?s)|\b(?!AND:)[A-Z]{3,}:"  # or a heading "DATE:" (not "AND:")
+)
+_DEFINED = re.compile(r"\(\s*(?:the\s+|each\s+a\s+)?[\"\u201c\u201d']([A-Z][\w .&-]{1,40})[\"\u201c\u201d']")
+# A final period that belongs to the name: initials ("J.", "L.P.") and abbreviations, not "LLC.".
+_LEGAL_FORM_THEN_OF = re.compile(
+    r"\b(?i:Inc|LLC|L\.L\.C|Ltd|Limited|LP|L\.P|LLP|PLC|GmbH|AG|A/S|ApS|S\.A|N\.V|B\.V)\.?(?=,?\s+of\b)"
+)
+_KEEP_PERIOD = re.compile(r"(?:\b[A-Z]|\b(?i:inc|corp|co|ltd|pty|pte|bros|jr|sr))\.$")
 # Words that precede a name, capitalised in an all-caps sentence, never begin one.
 _PREPOSITIONS = frozenset({"of", "by", "and", "to", "for", "with", "from", "between", "among"})
 # A word of four letters or more with a final period, before a capital: the end of a sentence or
@@ -107,7 +114,7 @@ _LINE_WORD = r"[\w&'\u2019.\-]*,?[^\S\r\n]+"
 # "&" joins the words of one name ("Home & Security, Inc."), as "and" does before "Co." or "Associates".
 _LINE_JOIN = rf"(?:{_AND}[^\S\r\n]+)?"
 _ORG = re.compile(
-    rf"\b(?:[A-Z0-9]{_LINE_WORD}{_LINE_JOIN}){{0,6}}?(?:[A-Z]{_LINE_WORD}){{0,2}}{_SUFFIX}(?:,?[^\S\r\n]+{_SUFFIX})*"
+    rf"\b(?:(?:[A-Z0-9]{_LINE_WORD}|{_INNER}[^\S\r\n]+){_LINE_JOIN}){{0,6}}?(?:[A-Z]{_LINE_WORD}){{0,2}}{_SUFFIX}(?:,?[^\S\r\n]+{_SUFFIX})*"
 )
 
 
@@ -129,6 +136,14 @@ def _line_end(text: str, start: int, end: int) -> int:
     return end
 
 
+def _to_legal_form(name: str) -> str:
+    """Cut a name after a legal form followed by "of": "LEO PHARMA A/S of Industriparken 55" goes on
+    with its address, while "Heritage Bank of Nevada" is one name ("Bank" and "Company" may begin a
+    longer name; "Ltd." and "A/S" end one)."""
+    form = _LEGAL_FORM_THEN_OF.search(name)
+    return name[: form.end()] if form else name
+
+
 def _to_sentence_end(name: str) -> str:
     """Cut a name at a word that ends a sentence ("Bolt LLC. This Agreement"): a word with a final
     period that is neither an initial or short abbreviation ("J.", "L.P.", "St.") nor followed by
@@ -147,6 +162,7 @@ def is_name(name: str) -> bool:
     return (
         bool(words)
         and not all(w in _ROLES_AND_OFFICES for w in words)
+        and not PLACE_PATTERN.fullmatch(name)  # "laws of England and Wales" lists no party "Wales"
         and not name.startswith(("\u201c", '"'))
         and not words[0].isdigit()  # a street address: "4690 Millennium Drive"
     )
@@ -174,7 +190,7 @@ def _preamble(page: Page, start: int, separator: re.Pattern[str] = _NEXT) -> Ite
     while position < stop and len(roles) < MAX_PARTIES:
         match = _NAME.match(text, position, stop)
         name_end = _line_end(text, match.start(), match.end()) if match else position
-        name = _clean(_to_sentence_end(text[position:name_end]))
+        name = _clean(_to_legal_form(_to_sentence_end(text[position:name_end])))
         if match and is_name(name) and name.casefold() not in roles:  # "and Party-2 is" names a role
             after = separator.search(text, name_end, stop)
             role = _role(text, name_end, after.start() if after else stop)
@@ -246,6 +262,7 @@ def _is_organisation(name: str) -> bool:
     words = name.split()
     return (
         len(words) >= 2
+        and not all(_LONE_SUFFIX.fullmatch(w.rstrip(",")) for w in words)  # "Co., Ltd." alone
         and (name[0].isupper() or name[0].isdigit())
         and not any(w.casefold().strip(",.") in _NOT_NAMES for w in words[:-1])
         and words[0].casefold() not in _PREPOSITIONS
