@@ -40,12 +40,19 @@ FINDER_KIND = {
     "governing_law": "governing_law",
     "parties": "parties",
 }
+
+
+def name_key(name: str) -> str:
+    """A party name by its letters and digits: "ACME, Inc." and "Acme Inc" are one name."""
+    return "".join(ch for ch in name.casefold() if ch.isalnum())
+
+
 _NORMALIZE = {
     "dates": normalize.parse_date,
     "durations": normalize.parse_duration,
     "amounts": normalize.parse_money,
     "governing_law": lambda text: (normalize.parse_jurisdiction(text) or "").casefold(),
-    "parties": lambda text: "".join(ch for ch in text.casefold() if ch.isalnum()),
+    "parties": name_key,
 }
 
 

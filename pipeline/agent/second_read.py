@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.agent import confidence
 from pipeline.agent.corrections import Corrections, apply, draft_key
 from pipeline.agent.reading import Reading
 from pipeline.agent.tools import Toolbox
@@ -79,6 +80,5 @@ class SecondRead:
 
 
 def _key(name: str, value: Any) -> Any:
-    if name == "parties":
-        value = value.name
-    return "".join(ch for ch in value.casefold() if ch.isalnum()) if isinstance(value, str) else value
+    text = value.name if name == "parties" else value
+    return confidence.name_key(text) if isinstance(text, str) else text
