@@ -142,6 +142,14 @@ def test_the_notice_that_stops_a_renewal_is_not_a_cure_or_meeting_notice() -> No
     assert propose(Toolbox(document(text)))["notice_period_to_terminate_renewal"]["value"] == "ninety (90) days"
 
 
+def test_no_notice_to_stop_a_renewal_in_an_agreement_that_does_not_renew() -> None:
+    text = (
+        "This Agreement expires on the third anniversary of the Effective Date. Either party may terminate "
+        "this Agreement on sixty (60) days notice prior to the end of the term."
+    )
+    assert "notice_period_to_terminate_renewal" not in propose(Toolbox(document(text)))
+
+
 @pytest.mark.parametrize(
     ("text", "term"),
     [

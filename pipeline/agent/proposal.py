@@ -192,9 +192,15 @@ def propose(toolbox: Toolbox) -> dict[str, Any]:
             draft[field] = _cited(toolbox, candidate)
     if term := _term(toolbox, found["durations"]):
         draft["term"] = _cited(toolbox, term)
+    for page in toolbox.parsed.pages:
+        if match := _AUTO_RENEW.search(page.text):
+            draft["auto_renewal"] = {"value": "yes", "page": page.number, "quote": match.group(0)}
+            break
     for field, (label, said_of) in BY_SENTENCE.items():
         if candidate := next((c for c in found["durations"] if c.label == label and said_of(toolbox, c)), None):
             draft[field] = _cited(toolbox, candidate)
+    if not draft.keys() & {"renewal_term", "auto_renewal"}:
+        draft.pop("notice_period_to_terminate_renewal", None)  # no renewal, no notice that stops one
     if "agreement_date" not in draft and (made := _date_made(toolbox, found["dates"])):
         draft["agreement_date"] = _cited(toolbox, made)
     fee = next((c for c in found["amounts"] if _FEE_WORDS.search(c.quote)), None)
@@ -213,8 +219,4 @@ def propose(toolbox: Toolbox) -> dict[str, Any]:
     title = next((line.strip() for line in first_page.splitlines()[:8] if _TITLE.match(line.strip())), None)
     if title:
         draft["title"] = {"value": title.title(), "page": 1, "quote": title}
-    for page in toolbox.parsed.pages:
-        if match := _AUTO_RENEW.search(page.text):
-            draft["auto_renewal"] = {"value": "yes", "page": page.number, "quote": match.group(0)}
-            break
     return draft
