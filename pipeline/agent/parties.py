@@ -77,10 +77,11 @@ _END = re.compile(
     r"|\b(?i:whereas|recitals|w\s?i\s?t\s?n\s?e\s?s\s?s)|\b(?!AND:)[A-Z]{3,}:"  # or a heading "DATE:" (not "AND:")
 )
 _DEFINED = re.compile(r"\(\s*(?:the\s+|each\s+a\s+)?[\"\u201c\u201d']([A-Z][\w .&-]{1,40})[\"\u201c\u201d']")
-# A final period that belongs to the name: initials ("J.", "L.P.") and abbreviations, not "LLC.".
+# A legal form that ends a name, before "of" and an address (see `_to_legal_form`).
 _LEGAL_FORM_THEN_OF = re.compile(
     r"\b(?i:Inc|LLC|L\.L\.C|Ltd|Limited|LP|L\.P|LLP|PLC|GmbH|AG|A/S|ApS|S\.A|N\.V|B\.V)\.?(?=,?\s+of\b)"
 )
+# A final period that belongs to the name: initials ("J.", "L.P.") and abbreviations, not "LLC.".
 _KEEP_PERIOD = re.compile(r"(?:\b[A-Z]|\b(?i:inc|corp|co|ltd|pty|pte|bros|jr|sr))\.$")
 # Words that precede a name, capitalised in an all-caps sentence, never begin one.
 _PREPOSITIONS = frozenset({"of", "by", "and", "to", "for", "with", "from", "between", "among"})
