@@ -52,8 +52,9 @@ _ORDINAL = rf"(?:{'|'.join(ORDINAL_WORDS)}|\d{{1,2}}(?:st|nd|rd|th))(?:\s*\(\d{{
 _ANNIVERSARY = re.compile(rf"\b({_ORDINAL})\s+anniversary\b", re.I)
 _PERPETUAL = re.compile(r"\b(perpetu|indefinite|in perpetuity|no fixed term)", re.I)
 # How a contract says it lasts with no fixed end: "shall continue in effect until terminated".
-_OPEN_ENDED = (
-    r"in\s+perpetuity|indefinitely|for\s+an\s+indefinite\s+(?:term|period)|until\s+(?:terminated|termination)\b"
+_OPEN_ENDED = re.compile(
+    r"\b(?:in\s+perpetuity|indefinitely|for\s+an\s+indefinite\s+(?:term|period)|until\s+(?:terminated|termination)\b)",
+    re.I,
 )
 
 
@@ -80,7 +81,7 @@ def parse_duration(text: str) -> Duration | None:
     if match := _ANNIVERSARY.search(text):
         ordinal = match.group(1).lower()
         return Duration(amount=ORDINAL_WORDS.get(ordinal) or int(re.sub(r"\D", "", ordinal)), unit="year")
-    if re.search(_OPEN_ENDED, text, re.I):  # after the counts: "two years or until terminated" is two years
+    if _OPEN_ENDED.search(text):  # after the counts: "two years or until terminated" is two years
         return Duration(perpetual=True)
     return None
 
@@ -166,7 +167,7 @@ _WORD = "|".join(w for w in NUMBER_WORDS if len(w) > 2)
 _NUMBER = rf"(?:\d{{1,4}}|(?:{_WORD})(?:[\s-](?:{_WORD}))?)(?:\s*\(\d{{1,4}}\))?"
 DURATION_PATTERN = re.compile(
     rf"\b{_NUMBER}[\s-]+(?:calendar\s+|business\s+)?(?:day|week|month|year)s?\b|{_ANNIVERSARY.pattern}"
-    rf"|\b(?:{_OPEN_ENDED})",
+    rf"|{_OPEN_ENDED.pattern}",
     re.I,
 )
 MONEY_PATTERN = re.compile(
